@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createScheduler } from './index.ts';
+import { SD15_CONFIG, assertEngineError } from './testing.ts';
+
+describe('createScheduler', () => {
+  it("picks the default for the config's class when no name is given", () => {
+    assert.equal(createScheduler(undefined, SD15_CONFIG).name, 'ddim');
+    assert.equal(createScheduler(undefined, { _class_name: 'LCMScheduler' }).name, 'lcm');
+    assert.equal(
+      createScheduler(undefined, { _class_name: 'EulerAncestralDiscreteScheduler' }).name,
+      'euler-a',
+    );
+  });
+
+  it('honours an explicit name over the class, with the config still applied', () => {
+    const euler = createScheduler('euler', SD15_CONFIG);
+    assert.equal(euler.name, 'euler');
+    euler.setTimesteps(2, 1);
+    // SD 1.5's config predates timestep_spacing, so Euler's own default (linspace) applies, as in
+    // diffusers' EulerDiscreteScheduler.from_config; steps_offset only shifts leading spacing.
+    assert.deepEqual(euler.timesteps, [999, 0]);
+    const leading = createScheduler('euler', { ...SD15_CONFIG, timestep_spacing: 'leading' });
+    leading.setTimesteps(2, 1);
+    assert.deepEqual(leading.timesteps, [501, 1]);
+  });
+
+  it('refuses an unknown class without an explicit name, and bad configs either way', () => {
+    assertEngineError(
+      () => createScheduler(undefined, { _class_name: 'FlowMatchEulerDiscreteScheduler' }),
+      'CONFIG_INVALID',
+      /FlowMatchEulerDiscreteScheduler/,
+    );
+    assert.equal(
+      createScheduler('ddim', { _class_name: 'FlowMatchEulerDiscreteScheduler' }).name,
+      'ddim',
+    );
+    assertEngineError(
+      () => createScheduler('lcm', { prediction_type: 'x0' }),
+      'CONFIG_INVALID',
+      /accepted/,
+    );
+  });
+});

@@ -1,0 +1,35 @@
+import type { NoiseSource } from '../random.ts';
+
+/** The scheduler names the CLI and the api accept. */
+export const SCHEDULER_NAMES = ['euler', 'euler-a', 'ddim', 'lcm'] as const;
+export type SchedulerName = (typeof SCHEDULER_NAMES)[number];
+
+export interface StepResult {
+  /** x_{t-1}: the latents to feed the next step (after the last step: the final latents). */
+  prevSample: Float32Array;
+  /** The model's estimate of the clean latents at this step (LCM's "denoised"). */
+  predOriginal: Float32Array;
+}
+
+/**
+ * The contract every scheduler honours, after diffusers' SchedulerMixin. One instance per job:
+ * it holds its own step index, advanced by `step`.
+ */
+export interface Scheduler {
+  readonly name: SchedulerName;
+  /** The timesteps that will run, after img2img's strength trimming, as fed to the UNet. */
+  readonly timesteps: readonly number[];
+  /**
+   * Builds the schedule for `steps` inference steps and trims it for img2img `strength` (1 = the
+   * whole schedule). Throws EngineError('BAD_ARGUMENT') when steps * strength < 1.
+   * LCM follows diffusers' LCM pipeline instead: strength truncates its distillation schedule and
+   * all `steps` run; it throws when floor(original_inference_steps * strength) < steps.
+   */
+  setTimesteps(steps: number, strength: number): void;
+  /** Noises clean latents to the first timestep that will run (img2img's starting point). */
+  addNoise(original: Float32Array, noise: Float32Array): Float32Array;
+  /** Scales the latents before the UNet call of the current step (Euler: x / sqrt(sigma^2 + 1)). */
+  scaleModelInput(sample: Float32Array): Float32Array;
+  /** One denoising step from the UNet output; draws fresh noise from `noise` where the method needs it. */
+  step(modelOutput: Float32Array, sample: Float32Array, noise: NoiseSource): StepResult;
+}

@@ -1,0 +1,45 @@
+import type { SchedulerName } from './schedulers/scheduler.ts';
+
+/** One img2img generation. Images are NCHW float32 in [-1, 1]. */
+export interface Img2ImgRequest {
+  /** [1, 3, size, size], already resized and cropped (see image.ts). */
+  image: Float32Array;
+  size: number;
+  prompt: string;
+  /** Used only under classifier-free guidance (guidance > 1, not LCM). */
+  negativePrompt?: string;
+  /** img2img strength in (0, 1]: how much of the schedule runs; steps * strength must reach 1. */
+  strength: number;
+  steps: number;
+  /** Classifier-free guidance scale; 0 or 1 turns guidance off (turbo). For LCM it feeds timestep_cond. */
+  guidance: number;
+  seed: number;
+  /** Defaults to the model folder's scheduler_config.json. */
+  scheduler?: SchedulerName;
+  /** Initial noise [1, 4, size/8, size/8] instead of the seeded generator's (reference comparisons). */
+  noise?: Float32Array;
+}
+
+export interface StepProgress {
+  step: number;
+  steps: number;
+  elapsedMs: number;
+}
+
+export interface Img2ImgTimings {
+  encodePromptMs: number;
+  encodeImageMs: number;
+  denoiseMs: number;
+  decodeMs: number;
+  totalMs: number;
+}
+
+export interface Img2ImgResult {
+  /** [1, 3, size, size] in [-1, 1]. */
+  image: Float32Array;
+  /** The final latents before decoding, [1, 4, size/8, size/8]. */
+  latents: Float32Array;
+  /** session.run calls of the UNet for this image (a guided step is one call of batch 2). */
+  unetCalls: number;
+  timings: Img2ImgTimings;
+}
