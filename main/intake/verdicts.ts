@@ -1,0 +1,63 @@
+import type { ModerationVerdict } from '../moderation/policy.ts';
+import type { DetectedFace, FaceDescriptor } from './faces.ts';
+
+/** Why one photo was refused. Stable: the api and the UI branch on them. */
+export type IntakeCode =
+  | 'UNREADABLE'
+  | 'NOT_AN_IMAGE'
+  | 'TOO_SMALL'
+  | 'TOO_LARGE'
+  | 'NO_FACE'
+  | 'MULTIPLE_FACES'
+  | 'FACE_TOO_SMALL'
+  | 'EXPLICIT'
+  | 'DUPLICATE';
+
+/** Why the run cannot start with this set of photos. */
+export type RunRefusalCode = 'TOO_FEW_PHOTOS' | 'TOO_MANY_PHOTOS';
+
+/** One per submitted photo, in the order submitted; messages name the photo. */
+export type PhotoVerdict =
+  | {
+      readonly name: string;
+      readonly ok: true;
+      readonly moderation: ModerationVerdict;
+    }
+  | {
+      readonly name: string;
+      readonly ok: false;
+      readonly code: IntakeCode;
+      readonly message: string;
+      /** Present whenever the content check ran, refused or not: the audit log keeps the scores. */
+      readonly moderation?: ModerationVerdict;
+    };
+
+export interface AcceptedPhoto {
+  readonly name: string;
+  /** PNG, a square of INTAKE_LIMITS.cropSidePx centred on the face; no metadata at all. */
+  readonly crop: Buffer;
+  /** The face in the upright original photo. */
+  readonly face: DetectedFace;
+  readonly descriptor: FaceDescriptor;
+  /** 64-bit perceptual hash of the upright original, 16 hex digits. */
+  readonly perceptualHash: string;
+}
+
+export interface IntakeWarning {
+  readonly code: 'DIFFERENT_PERSON';
+  /** The photos concerned, by name. */
+  readonly photos: readonly string[];
+  readonly message: string;
+}
+
+export interface IntakeResult {
+  readonly verdicts: readonly PhotoVerdict[];
+  readonly accepted: readonly AcceptedPhoto[];
+  /** Advice only: a warned photo is still accepted. */
+  readonly warnings: readonly IntakeWarning[];
+  readonly canStart: boolean;
+  /** Set when canStart is false... */
+  readonly startCode?: RunRefusalCode;
+  /** ...saying which photos to replace or remove. */
+  readonly startMessage?: string;
+}
