@@ -7,7 +7,7 @@ import { loadImageTensor, tensorToPng } from '../engine/image.ts';
 import { AUTOENCODER_CHOICES, type AutoencoderChoice } from '../engine/model-folder.ts';
 import { PROVIDER_REQUESTS, type ProviderRequest } from '../engine/onnx/providers.ts';
 import { SCHEDULER_NAMES } from '../engine/schedulers/scheduler.ts';
-import { runCli, UsageError } from './run-cli.ts';
+import { integer, number, oneOf, required, runCli } from './run-cli.ts';
 
 const USAGE = `usage: npm run img2img -- --model DIR --image FILE --prompt TEXT [--negative TEXT]
   [--strength 0.5] [--steps 2] [--guidance 0] [--seed 42] [--size 512]
@@ -102,32 +102,6 @@ async function main(argv: string[]): Promise<void> {
   } finally {
     await engine.close();
   }
-}
-
-function required(value: string | undefined, flag: string): string {
-  if (value === undefined || value === '') throw new UsageError(`${flag} is required`);
-  return value;
-}
-
-function number(value: string, flag: string): number {
-  const parsed = Number(value);
-  if (value.trim() === '' || !Number.isFinite(parsed))
-    throw new UsageError(`${flag} must be a number, got '${value}'`);
-  return parsed;
-}
-
-function integer(value: string, flag: string): number {
-  const parsed = number(value, flag);
-  if (!Number.isSafeInteger(parsed))
-    throw new UsageError(`${flag} must be an integer, got '${value}'`);
-  return parsed;
-}
-
-function oneOf<T extends string>(value: string, choices: readonly T[], flag: string): T {
-  if (!(choices as readonly string[]).includes(value)) {
-    throw new UsageError(`${flag} must be one of ${choices.join(', ')}, got '${value}'`);
-  }
-  return value as T;
 }
 
 async function readFloat32(file: string): Promise<Float32Array> {

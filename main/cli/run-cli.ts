@@ -23,3 +23,29 @@ function isParseArgsError(error: unknown): boolean {
   const code = (error as { code?: unknown } | undefined)?.code;
   return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
 }
+
+export function required(value: string | undefined, flag: string): string {
+  if (value === undefined || value === '') throw new UsageError(`${flag} is required`);
+  return value;
+}
+
+export function number(value: string, flag: string): number {
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed))
+    throw new UsageError(`${flag} must be a number, got '${value}'`);
+  return parsed;
+}
+
+export function integer(value: string, flag: string): number {
+  const parsed = number(value, flag);
+  if (!Number.isSafeInteger(parsed))
+    throw new UsageError(`${flag} must be an integer, got '${value}'`);
+  return parsed;
+}
+
+export function oneOf<T extends string>(value: string, choices: readonly T[], flag: string): T {
+  if (!(choices as readonly string[]).includes(value)) {
+    throw new UsageError(`${flag} must be one of ${choices.join(', ')}, got '${value}'`);
+  }
+  return value as T;
+}

@@ -1,15 +1,14 @@
 import { loadModel, type LoadModelOptions, type SdModel } from './model.ts';
 import type { ProviderReport } from './onnx/providers.ts';
 import { createCaches, img2img, type PipelineCaches, type RunControls } from './pipeline.ts';
-import type { Img2ImgRequest, Img2ImgResult } from './types.ts';
+import type { Img2ImgRequest, Img2ImgResult, ModelFamily } from './types.ts';
 
 /** What the loaded model is and how it runs, for the UI's "device" line and the CLI's log. */
 export interface ModelInfo extends ProviderReport {
   dir: string;
   encoder: 'full' | 'tiny';
   decoder: 'full' | 'tiny';
-  /** True for LCM UNets: guidance enters through timestep_cond, never a doubled batch. */
-  lcm: boolean;
+  family: ModelFamily;
 }
 
 /** session.run calls per component since the model was loaded (the caches are tested by these). */
@@ -89,6 +88,6 @@ function describe(model: SdModel): ModelInfo {
     dir: model.folder.dir,
     encoder: model.encoder.part.kind,
     decoder: model.decoder.part.kind,
-    lcm: model.unet.timestepCondDim !== undefined,
+    family: model.family,
   };
 }

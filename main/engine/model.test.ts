@@ -34,6 +34,8 @@ describe('every fixture variant loads and reports what runs it', () => {
         assert.equal(model.providers.provider, 'cpu');
         assert.deepEqual(model.providers.fallbacks, []);
         assert.equal(model.unet.timestepCondDim !== undefined, variant === 'lcm');
+        const family = variant === 'lcm' ? 'lcm' : variant.startsWith('turbo') ? 'turbo' : 'sd15';
+        assert.equal(model.family, family);
         assert.equal(model.decoder.part.kind, variant === 'turbo-taesd' ? 'tiny' : 'full');
         assert.equal(model.decoder.part.scale, variant === 'turbo-taesd' ? 1 : 0.18215);
       } finally {

@@ -18,8 +18,10 @@ import {
   type ProviderRequest,
   type SessionOptions,
 } from './onnx/providers.ts';
+import { parseSchedulerConfig, schedulerForConfig } from './schedulers/config.ts';
 import { createScheduler } from './schedulers/index.ts';
 import { ClipTokenizer } from './tokenizer/clip-tokenizer.ts';
+import type { ModelFamily } from './types.ts';
 
 export interface LoadModelOptions extends SessionOptions {
   dir: string;
@@ -35,6 +37,7 @@ export interface SdModel {
   unet: Unet;
   encoder: ImageEncoder;
   decoder: ImageDecoder;
+  family: ModelFamily;
   providers: ProviderReport;
   release(): Promise<void>;
 }
@@ -80,6 +83,7 @@ export async function loadModel(options: LoadModelOptions): Promise<SdModel> {
       unet,
       encoder,
       decoder,
+      family: familyOf(folder, unet),
       providers: { provider: chosen, fallbacks },
       release: async () => {
         await Promise.all(sessions.map((s) => s.session.release()));
@@ -101,4 +105,16 @@ function checkHiddenSizes(folder: ModelFolder, textEncoder: TextEncoder, unet: U
       folder.unet.file,
     );
   }
+}
+
+/**
+ * The family decides recipes (steps, guidance) for styles. LCM UNets declare timestep_cond; turbo
+ * exports ship Euler with trailing spacing, the schedule they were distilled on; everything else is
+ * driven like SD 1.5 (guided, many steps), which also suits SD 2.x.
+ */
+function familyOf(folder: ModelFolder, unet: Unet): ModelFamily {
+  if (unet.timestepCondDim !== undefined) return 'lcm';
+  const { name } = schedulerForConfig(folder.schedulerConfig);
+  const config = parseSchedulerConfig(folder.schedulerConfig, name);
+  return name === 'euler' && config.timestepSpacing === 'trailing' ? 'turbo' : 'sd15';
 }

@@ -1,5 +1,11 @@
 import type { SchedulerName } from './schedulers/scheduler.ts';
 
+/**
+ * How a model wants to be driven: SD 1.x/2.x with classifier-free guidance over many steps,
+ * adversarially distilled turbo models in 1-4 unguided steps, or latent-consistency models.
+ */
+export type ModelFamily = 'sd15' | 'turbo' | 'lcm';
+
 /** One img2img generation. Images are NCHW float32 in [-1, 1]. */
 export interface Img2ImgRequest {
   /** [1, 3, size, size], already resized and cropped (see image.ts). */

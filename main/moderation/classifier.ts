@@ -42,7 +42,7 @@ export function loadModerator(opts: { model?: NsfwModelName } = {}): Promise<Mod
 
 async function createModerator(model: NsfwModelName): Promise<Moderator> {
   const tf = await initTfjs();
-  const net = await nsfwjs.load(model);
+  const net = await quietly(() => nsfwjs.load(model));
   const side = INPUT_SIDE[model];
   return {
     model,
@@ -71,4 +71,18 @@ async function createModerator(model: NsfwModelName): Promise<Moderator> {
       }
     },
   };
+}
+
+/**
+ * nsfwjs announces on console.info, at every load by name, that the model could be hosted
+ * elsewhere; the bundled weights are the point here, and the CLIs keep stdout for results.
+ */
+async function quietly<T>(load: () => Promise<T>): Promise<T> {
+  const info = console.info;
+  console.info = () => undefined;
+  try {
+    return await load();
+  } finally {
+    console.info = info;
+  }
 }

@@ -1,0 +1,153 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { JobError } from '../jobs/errors.ts';
+import { MAX_AVATARS } from '../jobs/plan.ts';
+import { loadJobResources } from '../jobs/resources.ts';
+import { runAvatars } from '../jobs/run-avatars.ts';
+import type { AvatarRunProgress } from '../jobs/types.ts';
+import { openStore } from '../store/index.ts';
+import { loadStyleCatalog } from '../styles/catalog.ts';
+import { integer, required, runCli, UsageError } from './run-cli.ts';
+
+const USAGE = `usage: npm run avatars -- --model DIR --photos F1 F2 F3 [... up to 10] --styles id1,id2
+  [--count ${MAX_AVATARS}] [--seed 1] [--size 512] --out DIR [--json]
+       npm run avatars -- --list-styles [--json]`;
+
+/**
+ * The whole avatar run from a terminal: the same code path as the app (intake, quota, engine,
+ * moderation, store). --out is the user's export: the CLI writes the avatars there as PNG plus a
+ * manifest, and the store's encrypted copies are deleted on schedule as for any run.
+ */
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    strict: true,
+    // `--photos a.jpg b.jpg c.jpg`: the photos after the first arrive as positionals.
+    allowPositionals: true,
+    options: {
+      model: { type: 'string' },
+      photos: { type: 'string' },
+      styles: { type: 'string' },
+      count: { type: 'string', default: String(MAX_AVATARS) },
+      seed: { type: 'string' },
+      size: { type: 'string', default: '512' },
+      out: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'list-styles': { type: 'boolean', default: false },
+    },
+  });
+
+  if (values['list-styles']) {
+    const catalog = await loadStyleCatalog();
+    const styles = catalog.styles.map(({ previewPath: _absolute, ...style }) => style);
+    if (values.json) console.log(JSON.stringify(styles, null, 2));
+    else
+      for (const style of styles)
+        console.log(`${style.id.padEnd(16)} ${style.name} — ${style.description}`);
+    return;
+  }
+
+  const modelDir = required(values.model, '--model');
+  const photoFiles = [required(values.photos, '--photos'), ...positionals];
+  const styleIds = required(values.styles, '--styles')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const outDir = required(values.out, '--out');
+  const photos = await Promise.all(
+    photoFiles.map(async (file) => ({
+      name: path.basename(file),
+      bytes: await readFile(file).catch((error: NodeJS.ErrnoException) => {
+        throw new UsageError(
+          `cannot read photo ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`,
+        );
+      }),
+    })),
+  );
+
+  const store = openStore({ sweepOnTimer: false });
+  const resources = await loadJobResources({ modelDir, store }).catch((error: unknown) => {
+    store.close();
+    throw error;
+  });
+  try {
+    await mkdir(outDir, { recursive: true });
+    const written = new Map<string, string>();
+    const writes: Promise<void>[] = [];
+    let last = '';
+    const result = await runAvatars(
+      resources,
+      {
+        photos,
+        styleIds,
+        count: integer(values.count, '--count'),
+        size: integer(values.size, '--size'),
+        ...(values.seed !== undefined ? { seed: integer(values.seed, '--seed') } : {}),
+        source: 'cli',
+      },
+      {
+        onProgress: (progress) => {
+          const line = describe(progress);
+          if (line !== last) console.error(line);
+          last = line;
+        },
+        onAvatar: (avatar) => {
+          const file = `avatar-${String(avatar.index + 1).padStart(2, '0')}-${avatar.styleId}.png`;
+          written.set(avatar.fileId, file);
+          writes.push(writeFile(path.join(outDir, file), store.readImage(avatar.fileId)));
+        },
+      },
+    );
+    await Promise.all(writes);
+    const manifest = {
+      ...result,
+      avatars: result.avatars.map(({ fileId, ...avatar }) => ({
+        file: written.get(fileId)!,
+        ...avatar,
+      })),
+    };
+    const manifestFile = path.join(outDir, 'manifest.json');
+    await writeFile(`${manifestFile}.tmp`, JSON.stringify(manifest, null, 2));
+    await rename(`${manifestFile}.tmp`, manifestFile);
+    if (values.json) {
+      console.log(JSON.stringify(manifest, null, 2));
+    } else {
+      for (const warning of result.warnings) console.error(`warning: ${warning.message}`);
+      console.log(
+        `${manifest.avatars.length} avatars in ${outDir} (${(result.timings.totalMs / 1000).toFixed(1)} s on ${result.model.provider}; ${result.blocked} blocked by moderation), best likeness first:`,
+      );
+      for (const avatar of manifest.avatars) {
+        const identity =
+          avatar.identity === null ? 'no face found' : `identity ${avatar.identity.toFixed(3)}`;
+        console.log(
+          `  ${avatar.file}  ${avatar.styleId} from ${avatar.photo}, seed ${avatar.seed}, ${identity}`,
+        );
+      }
+    }
+  } catch (error) {
+    if (error instanceof JobError && error.verdicts.length > 0) {
+      for (const verdict of error.verdicts)
+        if (!verdict.ok) console.error(`${verdict.name}: ${verdict.message}`);
+    }
+    throw error;
+  } finally {
+    await resources.engine.close();
+    store.close();
+  }
+}
+
+function describe(progress: AvatarRunProgress): string {
+  const eta =
+    progress.etaSeconds === undefined ? '' : `, about ${Math.ceil(progress.etaSeconds)} s left`;
+  switch (progress.phase) {
+    case 'generating':
+      return `avatar ${Math.min(progress.avatarsDone + 1, progress.avatarsTotal)}/${progress.avatarsTotal}${eta}`;
+    case 'identity':
+      return 'scoring likeness';
+    default:
+      return progress.phase;
+  }
+}
+
+runCli(main, USAGE);

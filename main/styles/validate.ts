@@ -1,0 +1,184 @@
+import path from 'node:path';
+import { SCHEDULER_NAMES, type SchedulerName } from '../engine/schedulers/scheduler.ts';
+import { StyleError } from './errors.ts';
+import { MODEL_FAMILIES, type FamilySettings, type ModelFamily, type Style } from './types.ts';
+
+const ID_PATTERN = /^[a-z0-9-]+$/;
+const STYLE_FIELDS = [
+  'id',
+  'name',
+  'description',
+  'prompt',
+  'negativePrompt',
+  'previewFile',
+  'settings',
+] as const;
+const SETTING_FIELDS = ['strength', 'steps', 'guidance', 'scheduler'] as const;
+/**
+ * LCM img2img truncates a schedule distilled from this many steps (diffusers' default
+ * `original_inference_steps`) to the strength, then runs every requested step inside it.
+ */
+const LCM_ORIGINAL_STEPS = 50;
+
+type Raw = Record<string, unknown>;
+
+/**
+ * Checks a parsed catalogue, field by field, and returns its styles with preview paths resolved
+ * against `file`'s folder. The first fault throws STYLE_CATALOG_INVALID naming the style and the
+ * field. Whether the previews exist is the loader's concern (this stays free of I/O).
+ */
+export function validateCatalog(json: unknown, file: string): Style[] {
+  const fail = (message: string, style?: string, field?: string): never => {
+    const where = style === undefined ? '' : ` style "${style}"${field ? `, ${field}` : ''}:`;
+    throw new StyleError('STYLE_CATALOG_INVALID', `${file}:${where} ${message}`, {
+      file,
+      ...(style !== undefined ? { style } : {}),
+      ...(field !== undefined ? { field } : {}),
+    });
+  };
+
+  if (!isObject(json)) return fail('the catalogue must be a JSON object');
+  for (const key of Object.keys(json)) if (key !== 'styles') fail(`unknown top-level key "${key}"`);
+  const entries = json.styles;
+  if (!Array.isArray(entries) || entries.length === 0)
+    return fail('"styles" must be a non-empty array');
+
+  const seen = new Set<string>();
+  return entries.map((entry: unknown, index) => {
+    const label = styleLabel(entry, index);
+    const at =
+      (field: string) =>
+      (message: string): never =>
+        fail(message, label, field);
+    if (!isObject(entry)) return fail('each style must be an object', label);
+    for (const key of Object.keys(entry)) {
+      if (!(STYLE_FIELDS as readonly string[]).includes(key))
+        fail(`unknown field (expected ${STYLE_FIELDS.join(', ')})`, label, key);
+    }
+
+    const id = text(entry.id, at('id'));
+    if (!ID_PATTERN.test(id)) at('id')(`must match ${ID_PATTERN}, got "${id}"`);
+    if (seen.has(id)) at('id')('is used by an earlier style: ids must be unique');
+    seen.add(id);
+
+    const previewFile = text(entry.previewFile, at('previewFile'));
+    const previewPath = path.resolve(path.dirname(file), previewFile);
+    // A catalogue names files beside itself, never elsewhere on the disk.
+    if (path.isAbsolute(previewFile) || !isInside(path.dirname(file), previewPath))
+      at('previewFile')(`must be a path inside the catalogue's folder, got "${previewFile}"`);
+
+    return {
+      id,
+      name: text(entry.name, at('name')),
+      description: text(entry.description, at('description')),
+      prompt: text(entry.prompt, at('prompt')),
+      negativePrompt: text(entry.negativePrompt, at('negativePrompt'), { allowEmpty: true }),
+      previewFile,
+      previewPath,
+      settings: familySettings(entry.settings, (field, message) => fail(message, label, field)),
+    };
+  });
+}
+
+function familySettings(
+  value: unknown,
+  fail: (field: string, message: string) => never,
+): Record<ModelFamily, FamilySettings> {
+  if (!isObject(value))
+    return fail('settings', `must be an object with ${MODEL_FAMILIES.join(', ')}`);
+  for (const key of Object.keys(value)) {
+    if (!(MODEL_FAMILIES as readonly string[]).includes(key))
+      fail(`settings.${key}`, `unknown model family (expected ${MODEL_FAMILIES.join(', ')})`);
+  }
+  const entries = MODEL_FAMILIES.map(
+    (family) =>
+      [
+        family,
+        oneFamily(family, value[family], (field, message) =>
+          fail(`settings.${family}${field ? `.${field}` : ''}`, message),
+        ),
+      ] as const,
+  );
+  return Object.fromEntries(entries) as Record<ModelFamily, FamilySettings>;
+}
+
+function oneFamily(
+  family: ModelFamily,
+  value: unknown,
+  fail: (field: string, message: string) => never,
+): FamilySettings {
+  if (!isObject(value)) return fail('', `must be an object with ${SETTING_FIELDS.join(', ')}`);
+  for (const key of Object.keys(value)) {
+    if (!(SETTING_FIELDS as readonly string[]).includes(key))
+      fail(key, `unknown field (expected ${SETTING_FIELDS.join(', ')})`);
+  }
+  const { strength, steps, guidance, scheduler } = value;
+
+  if (typeof strength !== 'number' || !(strength > 0 && strength <= 1))
+    fail('strength', `must be a number in (0, 1], got ${show(strength)}`);
+  if (!Number.isSafeInteger(steps) || (steps as number) < 1)
+    fail('steps', `must be an integer of at least 1, got ${show(steps)}`);
+  if (typeof guidance !== 'number' || !Number.isFinite(guidance) || guidance < 0)
+    fail('guidance', `must be a number of at least 0, got ${show(guidance)}`);
+  if (!(SCHEDULER_NAMES as readonly unknown[]).includes(scheduler))
+    fail('scheduler', `must be one of ${SCHEDULER_NAMES.join(', ')}, got ${show(scheduler)}`);
+  const settings = {
+    strength: strength as number,
+    steps: steps as number,
+    guidance: guidance as number,
+    scheduler: scheduler as SchedulerName,
+  };
+
+  // An LCM UNet is distilled for its own sampler, and the LCM sampler needs such a UNet.
+  if ((family === 'lcm') !== (settings.scheduler === 'lcm'))
+    fail(
+      'scheduler',
+      family === 'lcm'
+        ? `must be lcm for the lcm family, got ${settings.scheduler}`
+        : `lcm needs an LCM model; use another scheduler for ${family}`,
+    );
+  // The engine's own rules (schedulers/timesteps.ts, lcm.ts), checked now rather than at a run.
+  if (family === 'lcm') {
+    const available = Math.floor(LCM_ORIGINAL_STEPS * settings.strength);
+    if (available < settings.steps)
+      fail(
+        'steps',
+        `LCM at strength ${settings.strength} has floor(${LCM_ORIGINAL_STEPS} × strength) = ` +
+          `${available} timesteps, fewer than ${settings.steps} steps`,
+      );
+  } else if (Math.floor(settings.steps * settings.strength) < 1) {
+    fail(
+      'steps',
+      `steps × strength must be at least 1 (${settings.steps} × ${settings.strength}): no step would run`,
+    );
+  }
+  return settings;
+}
+
+function text(
+  value: unknown,
+  fail: (message: string) => never,
+  { allowEmpty = false } = {},
+): string {
+  if (typeof value !== 'string') return fail(`must be a string, got ${show(value)}`);
+  if (!allowEmpty && value.trim() === '') return fail('must not be empty');
+  return value;
+}
+
+function styleLabel(entry: unknown, index: number): string {
+  const id = isObject(entry) ? entry.id : undefined;
+  return typeof id === 'string' && id !== '' ? id : `#${index}`;
+}
+
+function isInside(dir: string, file: string): boolean {
+  const relative = path.relative(dir, file);
+  return relative !== '' && relative.split(path.sep)[0] !== '..' && !path.isAbsolute(relative);
+}
+
+function isObject(value: unknown): value is Raw {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function show(value: unknown): string {
+  return value === undefined ? 'nothing' : JSON.stringify(value);
+}
