@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { isModelId } from '../models/model-id.ts';
 import { StoreError } from './errors.ts';
 
 export interface Settings {
@@ -8,12 +9,15 @@ export interface Settings {
   readonly instantMode: boolean;
   /** Generation runs allowed per local calendar day. */
   readonly dailyRunLimit: number;
+  /** The installed model runs use when none is named; null: the first one installed. */
+  readonly defaultModelId: string | null;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
   retentionSeconds: 300,
   instantMode: false,
   dailyRunLimit: 1,
+  defaultModelId: null,
 };
 
 export const MAX_RETENTION_SECONDS = 24 * 60 * 60;
@@ -24,6 +28,7 @@ const VALIDATORS: { readonly [K in keyof Settings]: (value: unknown) => value is
   instantMode: (value): value is boolean => typeof value === 'boolean',
   dailyRunLimit: (value): value is number =>
     Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 1000,
+  defaultModelId: (value): value is string | null => value === null || isModelId(value),
 };
 
 function isSettingKey(key: string): key is keyof Settings {

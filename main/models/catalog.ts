@@ -1,0 +1,304 @@
+/**
+ * The model catalogue (models/catalog.json): what can be installed, from where, and how each file
+ * is checked. A file's size and SHA-256 are null where nobody here could check them ("unverified");
+ * for a hub model the installer then takes them from the hub's own file metadata at download time.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Expected } from './download.ts';
+import { ModelError } from './errors.ts';
+import { getJson } from './http.ts';
+import type { ModelFamily } from '../engine/types.ts';
+import { MODEL_FAMILIES } from '../styles/types.ts';
+import type { RecommendedSettings } from './manifest.ts';
+import { isModelId } from './model-id.ts';
+
+export const DEFAULT_CATALOG = fileURLToPath(new URL('../../models/catalog.json', import.meta.url));
+
+export interface CatalogFile {
+  /** Where the file goes in the model folder. */
+  path: string;
+  /** Where it is on the server, when that differs (an add-on's vae_decoder → taesd_decoder). */
+  from?: string;
+  size: number | null;
+  sha256: string | null;
+}
+
+/** A plain server (a mirror, a test server) or a Hugging Face model repository. */
+export type CatalogSource = { baseUrl: string } | { hub: string; revision: string };
+
+export interface CatalogEntry {
+  id: string;
+  name: string;
+  /** 'addon': files that complete a model (TAESD), installed with the models that name it. */
+  kind: 'model' | 'addon';
+  family: ModelFamily | null;
+  license: string;
+  homepage?: string;
+  recommended?: RecommendedSettings;
+  /** Sum of the files' sizes; null while any is unverified. */
+  totalBytes: number | null;
+  source: CatalogSource;
+  files: CatalogFile[];
+  /** Hub folders ("unet/") whose every file is taken, weights in other formats aside. */
+  include?: string[];
+  /** Add-on ids whose files are installed into this model too. */
+  addons?: string[];
+  notes?: string;
+}
+
+export interface Catalog {
+  file: string;
+  entries: CatalogEntry[];
+}
+
+export async function loadCatalog(file: string = DEFAULT_CATALOG): Promise<Catalog> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new ModelError('CATALOG_INVALID', `${file}: ${(error as Error).message}`, file);
+  }
+  return { file, entries: parseCatalog(value, file) };
+}
+
+/** Checks the shape field by field so a bad catalogue names the field, not a crash later. */
+export function parseCatalog(value: unknown, file: string): CatalogEntry[] {
+  const fail = (where: string, what: string): never => {
+    throw new ModelError('CATALOG_INVALID', `${file}: ${where} ${what}`, file);
+  };
+  const models = (value as { models?: unknown } | null)?.models;
+  if (!Array.isArray(models)) fail('models', 'must be an array');
+  const entries = models as Record<string, unknown>[];
+  const ids = new Set<string>();
+  entries.forEach((entry, i) => {
+    const at = `models[${i}]`;
+    if (!isModelId(entry.id)) fail(`${at}.id`, 'must be a lowercase slug');
+    if (ids.has(entry.id as string)) fail(`${at}.id`, `"${String(entry.id)}" is listed twice`);
+    ids.add(entry.id as string);
+    if (typeof entry.name !== 'string') fail(`${at}.name`, 'must be a string');
+    if (entry.kind !== 'model' && entry.kind !== 'addon')
+      fail(`${at}.kind`, 'must be "model" or "addon"');
+    const familyOk =
+      entry.kind === 'addon'
+        ? entry.family === null
+        : (MODEL_FAMILIES as readonly unknown[]).includes(entry.family);
+    if (!familyOk)
+      fail(`${at}.family`, `must be one of ${MODEL_FAMILIES.join(', ')} (null for an add-on)`);
+    if (typeof entry.license !== 'string') fail(`${at}.license`, 'must be a string');
+    if (!(entry.totalBytes === null || isSize(entry.totalBytes)))
+      fail(`${at}.totalBytes`, 'must be a byte count or null');
+    const source = entry.source as Record<string, unknown> | undefined;
+    const isUrl = typeof source?.baseUrl === 'string' && /^https?:\/\//.test(source.baseUrl);
+    const isHub =
+      typeof source?.hub === 'string' &&
+      /^[\w.-]+\/[\w.-]+$/.test(source.hub) &&
+      typeof source.revision === 'string';
+    if (!isUrl && !isHub)
+      fail(`${at}.source`, 'must be {baseUrl: "http(s)://…"} or {hub: "owner/repo", revision}');
+    if (!Array.isArray(entry.files)) fail(`${at}.files`, 'must be an array');
+    (entry.files as Record<string, unknown>[]).forEach((f, j) => {
+      const fat = `${at}.files[${j}]`;
+      if (!isRelativePath(f.path))
+        fail(`${fat}.path`, 'must be a relative path inside the model folder');
+      if (f.from !== undefined && !isRelativePath(f.from))
+        fail(`${fat}.from`, 'must be a relative path');
+      if (!(f.size === null || isSize(f.size)))
+        fail(`${fat}.size`, 'must be a byte count or null (unverified)');
+      if (!(
+        f.sha256 === null ||
+        (typeof f.sha256 === 'string' && /^[0-9a-f]{64}$/.test(f.sha256))
+      )) {
+        fail(`${fat}.sha256`, 'must be 64 lowercase hex digits or null (unverified)');
+      }
+      if (isUrl && (f.size === null || f.sha256 === null)) {
+        fail(fat, 'needs its size and sha256: only a hub can supply them at download time');
+      }
+    });
+    if (entry.include !== undefined) {
+      const ok =
+        Array.isArray(entry.include) &&
+        entry.include.every((p) => isRelativePath(p) && p.endsWith('/'));
+      if (!ok || !isHub) fail(`${at}.include`, 'must list hub folders ending in "/"');
+    }
+    if (
+      entry.addons !== undefined &&
+      !(Array.isArray(entry.addons) && entry.addons.every(isModelId))
+    ) {
+      fail(`${at}.addons`, 'must list add-on ids');
+    }
+  });
+  for (const entry of entries) {
+    for (const addon of (entry.addons as string[] | undefined) ?? []) {
+      if (!entries.some((e) => e.id === addon && e.kind === 'addon')) {
+        fail(
+          `models "${String(entry.id)}".addons`,
+          `names "${addon}", which is not an add-on here`,
+        );
+      }
+    }
+  }
+  return entries as unknown as CatalogEntry[];
+}
+
+export function findEntry(catalog: Catalog, id: string): CatalogEntry {
+  const entry = catalog.entries.find((e) => e.id === id);
+  if (!entry) {
+    const known = catalog.entries.filter((e) => e.kind === 'model').map((e) => e.id);
+    throw new ModelError(
+      'UNKNOWN_MODEL',
+      `"${id}" is not in ${catalog.file} (models: ${known.join(', ')})`,
+      id,
+    );
+  }
+  if (entry.kind === 'addon') {
+    const hosts = catalog.entries.filter((e) => e.addons?.includes(id)).map((e) => e.id);
+    throw new ModelError(
+      'UNKNOWN_MODEL',
+      `"${id}" is an add-on installed together with ${hosts.join(', ') || 'no model'}; install one of those`,
+      id,
+    );
+  }
+  return entry;
+}
+
+/** A file to fetch, with the size and hash it must have, wherever they came from. */
+export interface PlannedFile {
+  path: string;
+  url: string;
+  size: number;
+  expected: Expected;
+}
+
+/** Hub metadata as /api/models/{repo}/tree/{revision}?recursive=true lists it. */
+interface HubTreeEntry {
+  type: string;
+  path: string;
+  size: number;
+  oid?: string;
+  lfs?: { oid: string; size: number };
+}
+
+export type HubTreeReader = (
+  repo: string,
+  revision: string,
+  signal?: AbortSignal,
+) => Promise<HubTreeEntry[]>;
+
+/** Weights in formats the engine does not read, which hub repositories often hold beside the ONNX. */
+const SKIPPED_EXTENSIONS = [
+  '.safetensors',
+  '.bin',
+  '.ckpt',
+  '.pt',
+  '.pth',
+  '.msgpack',
+  '.h5',
+  '.md',
+];
+
+/**
+ * Every file the model and its add-ons need, with sizes and hashes settled: from the catalogue
+ * where it has them, else from the hub's metadata (LFS files carry their SHA-256; small files kept
+ * in git carry their git blob id, which the download checks instead).
+ */
+export async function planFiles(
+  catalog: Catalog,
+  entry: CatalogEntry,
+  options: { signal?: AbortSignal; readHubTree?: HubTreeReader } = {},
+): Promise<PlannedFile[]> {
+  const readTree = options.readHubTree ?? readHubTree;
+  const planned = new Map<string, PlannedFile>();
+  const parts = [
+    entry,
+    ...(entry.addons ?? []).map((id) => catalog.entries.find((e) => e.id === id)!),
+  ];
+  for (const part of parts) {
+    const source = part.source;
+    if ('baseUrl' in source) {
+      for (const f of part.files) {
+        planned.set(f.path, {
+          path: f.path,
+          url: new URL(encodePath(f.from ?? f.path), withSlash(source.baseUrl)).href,
+          size: f.size!,
+          expected: { sha256: f.sha256! },
+        });
+      }
+      continue;
+    }
+    const tree = await readTree(source.hub, source.revision, options.signal);
+    const byPath = new Map(tree.filter((t) => t.type === 'file').map((t) => [t.path, t]));
+    const wanted: { path: string; from: string; known?: CatalogFile }[] = part.files.map((f) => ({
+      path: f.path,
+      from: f.from ?? f.path,
+      known: f,
+    }));
+    for (const folder of part.include ?? []) {
+      for (const hubPath of byPath.keys()) {
+        const skipped = SKIPPED_EXTENSIONS.some((ext) => hubPath.endsWith(ext));
+        if (hubPath.startsWith(folder) && !skipped && !wanted.some((w) => w.from === hubPath)) {
+          wanted.push({ path: hubPath, from: hubPath });
+        }
+      }
+    }
+    for (const want of wanted) {
+      const meta = byPath.get(want.from);
+      const url = `https://huggingface.co/${source.hub}/resolve/${encodeURIComponent(source.revision)}/${encodePath(want.from)}`;
+      if (!meta) {
+        throw new ModelError(
+          'NOT_FOUND',
+          `${want.from} is not in ${source.hub} at ${source.revision} (${url})`,
+          url,
+        );
+      }
+      const sha256 = want.known?.sha256 ?? meta.lfs?.oid ?? null;
+      planned.set(want.path, {
+        path: want.path,
+        url,
+        size: want.known?.size ?? meta.lfs?.size ?? meta.size,
+        expected: sha256 ? { sha256 } : { gitBlobSha1: meta.oid ?? '' },
+      });
+    }
+  }
+  return [...planned.values()];
+}
+
+/** The hub's file list with sizes and hashes, following its pagination. */
+export async function readHubTree(
+  repo: string,
+  revision: string,
+  signal?: AbortSignal,
+): Promise<HubTreeEntry[]> {
+  let url: string | undefined =
+    `https://huggingface.co/api/models/${repo}/tree/${encodeURIComponent(revision)}?recursive=true`;
+  const entries: HubTreeEntry[] = [];
+  while (url) {
+    const { body, link } = await getJson(url, signal);
+    if (!Array.isArray(body)) throw new ModelError('HTTP_ERROR', `${url} did not list files`, url);
+    entries.push(...(body as HubTreeEntry[]));
+    url = /<([^>]+)>;\s*rel="next"/.exec(link ?? '')?.[1];
+  }
+  return entries;
+}
+
+function isSize(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+function isRelativePath(value: unknown): value is string {
+  if (typeof value !== 'string' || value === '' || value.startsWith('/') || value.includes('\\'))
+    return false;
+  return (
+    !value.split('/').some((part) => part === '..' || part === '.') &&
+    path.posix.normalize(value) === value
+  );
+}
+
+function encodePath(relative: string): string {
+  return relative.split('/').map(encodeURIComponent).join('/');
+}
+
+function withSlash(url: string): string {
+  return url.endsWith('/') ? url : `${url}/`;
+}

@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ModelFamily } from '../engine/types.ts';
+import { MODEL_FAMILIES } from '../styles/types.ts';
+import { ModelError } from './errors.ts';
+import { isModelId } from './model-id.ts';
+
+export const PRECISIONS = ['fp32', 'fp16', 'int8'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+export type ModelSource = 'catalog' | 'import' | 'quantized';
+
+/** What the model was made to run with: the run screen's defaults for it. */
+export interface RecommendedSettings {
+  steps?: number;
+  strength?: number;
+  guidance?: number;
+  scheduler?: string;
+  size?: number;
+}
+
+export interface ManifestFile {
+  /** Relative to the model folder, with forward slashes. */
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+/** What `models quantize` measured: errors are relative L2 against the fp32 outputs. */
+export interface QuantizeReport {
+  textEncoderError: number;
+  unetError: number;
+  /** Median milliseconds per call, fp32 then int8, on the same inputs and threads. */
+  textEncoderMs: { fp32: number; int8: number };
+  unetMs: { fp32: number; int8: number };
+  /** fp32 UNet time / int8 UNet time: above 1 the int8 copy is faster on this machine. */
+  speedup: number;
+  latentSize: number;
+  runs: number;
+}
+
+/** Written last into an installed model's folder: a folder without one is not installed. */
+export interface ModelManifest {
+  formatVersion: 1;
+  id: string;
+  name: string;
+  family: ModelFamily;
+  precision: Precision;
+  source: ModelSource;
+  /** Catalogue id and URL, imported folder, or the id the int8 copy was made from. */
+  origin: string;
+  /** The id this int8 copy was quantized from (source 'quantized' only). */
+  quantizedFrom?: string;
+  quantization?: QuantizeReport;
+  license?: string;
+  recommended?: RecommendedSettings;
+  bytes: number;
+  installedAt: string;
+  /** Hashed at install so `verify` can tell a damaged file from the one that was checked. */
+  files: ManifestFile[];
+}
+
+export const MANIFEST_FILE = 'avatar-studio-model.json';
+
+export async function readManifest(dir: string): Promise<ModelManifest> {
+  const file = path.join(dir, MANIFEST_FILE);
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new ModelError(
+      'MANIFEST_INVALID',
+      `${file} is unreadable: ${(error as Error).message}`,
+      file,
+    );
+  }
+  const m = value as Partial<ModelManifest>;
+  const valid =
+    m.formatVersion === 1 &&
+    isModelId(m.id) &&
+    typeof m.name === 'string' &&
+    (MODEL_FAMILIES as readonly unknown[]).includes(m.family) &&
+    (PRECISIONS as readonly unknown[]).includes(m.precision) &&
+    Array.isArray(m.files);
+  if (!valid) throw new ModelError('MANIFEST_INVALID', `${file} is not a model manifest`, file);
+  return m as ModelManifest;
+}
+
+/** Temp file + rename: a crash leaves the old manifest or the new one, never half of one. */
+export async function writeManifest(dir: string, manifest: ModelManifest): Promise<void> {
+  const file = path.join(dir, MANIFEST_FILE);
+  const temp = `${file}.tmp-${process.pid}`;
+  await writeFile(temp, `${JSON.stringify(manifest, null, 2)}\n`);
+  await rename(temp, file);
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Every file of a model folder but the manifest, relative, sorted: what a manifest lists. */
+export async function listModelFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+    .filter((relative) => relative !== MANIFEST_FILE)
+    .sort();
+}

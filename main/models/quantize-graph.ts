@@ -1,0 +1,301 @@
+/**
+ * Dynamic int8 quantization of one ONNX graph, in plain Node, writing exactly the pattern
+ * onnxruntime.quantization.quantize_dynamic writes (per-tensor weights, activations quantized at
+ * run time by DynamicQuantizeLinear):
+ *   MatMul(A, W)   → MatMulInteger(A_q, W_int8, A_zp, 0) → Cast(float) → Mul(A_scale · W_scale)
+ *   Conv(X, W, b)  → ConvInteger(X_q, W_uint8, X_zp, W_zp) → Cast → Mul(X_scale · W_scale) → Add(b)
+ * MatMul weights are symmetric int8; Conv weights uint8, the only type ORT's CPU ConvInteger takes.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { ModelError } from './errors.ts';
+import {
+  DataType,
+  onnx,
+  type GraphProto,
+  type INodeProto,
+  type ITensorProto,
+  type ModelProto,
+} from './onnx-model.ts';
+
+/** DynamicQuantizeLinear, MatMulInteger and ConvInteger are in the default domain from opset 11. */
+const MIN_OPSET = 11;
+
+export interface QuantizeStats {
+  matMuls: number;
+  convs: number;
+}
+
+interface Quantized {
+  values: Int8Array | Uint8Array;
+  scale: number;
+  zeroPoint: number;
+}
+
+/** Symmetric int8, zero point 0 (quantize_dynamic's QInt8 default for MatMul weights). */
+export function quantizeInt8(w: Float32Array): Quantized {
+  let max = 0;
+  for (const v of w) max = Math.max(max, Math.abs(v));
+  const scale = max / 127 || 1;
+  const values = new Int8Array(w.length);
+  for (let i = 0; i < w.length; i++) values[i] = Math.round(w[i]! / scale);
+  return { values, scale, zeroPoint: 0 };
+}
+
+/** Asymmetric uint8 over [min(w, 0), max(w, 0)], so 0 stays exact (padding, ReLU zeros). */
+export function quantizeUint8(w: Float32Array): Quantized {
+  let lo = 0;
+  let hi = 0;
+  for (const v of w) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  const scale = (hi - lo) / 255 || 1;
+  const zeroPoint = Math.round(-lo / scale);
+  const clamped = new Uint8ClampedArray(w.length); // saturates, as quantization does
+  for (let i = 0; i < w.length; i++) clamped[i] = Math.round(w[i]! / scale) + zeroPoint;
+  return { values: new Uint8Array(clamped.buffer), scale, zeroPoint };
+}
+
+/**
+ * Quantizes `model` in place. Weights stored as external data (model.onnx_data, weights.pb) are
+ * read from `dir` and written inline: the int8 graph is a quarter of the size and fits in one file.
+ * fp16 weights are refused: quantize an fp32 export.
+ */
+export async function quantizeModel(
+  model: ModelProto,
+  dir: string,
+  displayName: string,
+): Promise<QuantizeStats> {
+  const graph = model.graph as GraphProto | null;
+  if (!graph) throw unsupported(displayName, 'has no graph');
+  const opset = model.opsetImport.find((o) => !o.domain || o.domain === 'ai.onnx')?.version;
+  if (opset === undefined || opset === null || Number(opset) < MIN_OPSET) {
+    throw unsupported(
+      displayName,
+      `uses opset ${String(opset)}; dynamic quantization needs ${MIN_OPSET} or later`,
+    );
+  }
+  if (graph.initializer.some((t) => t.dataType === DataType.FLOAT16)) {
+    throw unsupported(displayName, 'has fp16 weights; int8 copies are made from fp32 exports only');
+  }
+
+  const external = new ExternalData(dir, displayName);
+  try {
+    const initializers = new Map(graph.initializer.map((t) => [t.name, t]));
+    // Readers left per weight: once all were rewritten, its float bytes can be let go at once.
+    const readers = new Map<string, number>();
+    for (const node of graph.node) {
+      for (const input of node.input ?? []) readers.set(input, (readers.get(input) ?? 0) + 1);
+    }
+    const added: ITensorProto[] = [];
+    const nodes: INodeProto[] = [];
+    const quantizedInputs = new Map<string, [string, string, string]>();
+    const quantizedWeights = new Map<string, [string, string, string]>();
+    const stats: QuantizeStats = { matMuls: 0, convs: 0 };
+
+    const constant = (name: string, dataType: number, dims: number[], raw: ArrayBufferView) => {
+      const rawData = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+      added.push({ name, dataType, dims, rawData });
+      return name;
+    };
+    // One DynamicQuantizeLinear per activation, shared by its readers (K and V read one context).
+    const quantizeInput = (input: string): [string, string, string] => {
+      let q = quantizedInputs.get(input);
+      if (!q) {
+        q = [`${input}_quantized`, `${input}_scale`, `${input}_zero_point`];
+        nodes.push({
+          name: `${input}_QuantizeLinear`,
+          opType: 'DynamicQuantizeLinear',
+          input: [input],
+          output: q,
+        });
+        quantizedInputs.set(input, q);
+      }
+      return q;
+    };
+    const quantizeWeight = async (tensor: ITensorProto, kind: 'int8' | 'uint8') => {
+      const name = tensor.name!;
+      let q = quantizedWeights.get(name);
+      if (!q) {
+        const floats = await external.floatsOf(tensor);
+        const w = kind === 'int8' ? quantizeInt8(floats) : quantizeUint8(floats);
+        const type = kind === 'int8' ? DataType.INT8 : DataType.UINT8;
+        const zero = kind === 'int8' ? Int8Array.of(w.zeroPoint) : Uint8Array.of(w.zeroPoint);
+        q = [
+          constant(`${name}_quantized`, type, (tensor.dims ?? []).map(Number), w.values),
+          constant(`${name}_scale`, DataType.FLOAT, [], Float32Array.of(w.scale)),
+          constant(`${name}_zero_point`, type, [], zero),
+        ];
+        quantizedWeights.set(name, q);
+      }
+      const left = readers.get(name)! - 1;
+      readers.set(name, left);
+      if (left === 0) tensor.rawData = new Uint8Array(0);
+      return q;
+    };
+    /** int32 accumulator → float × (input scale · weight scale), written to `output`. */
+    const dequantize = (acc: string, inputScale: string, weightScale: string, output: string) => {
+      nodes.push(
+        {
+          name: `${acc}_cast`,
+          opType: 'Cast',
+          input: [acc],
+          output: [`${acc}_float`],
+          attribute: [
+            { name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: DataType.FLOAT },
+          ],
+        },
+        {
+          name: `${acc}_scales`,
+          opType: 'Mul',
+          input: [inputScale, weightScale],
+          output: [`${acc}_scale`],
+        },
+        {
+          name: `${acc}_dequantize`,
+          opType: 'Mul',
+          input: [`${acc}_float`, `${acc}_scale`],
+          output: [output],
+        },
+      );
+    };
+    const floatWeight = (name: string | undefined, rank: number): ITensorProto | undefined => {
+      const tensor = name ? initializers.get(name) : undefined;
+      return tensor?.dataType === DataType.FLOAT && tensor.dims?.length === rank
+        ? tensor
+        : undefined;
+    };
+
+    for (const node of graph.node) {
+      const [x, w, bias] = node.input ?? [];
+      const output = node.output![0]!;
+      const isActivation = x !== undefined && !initializers.has(x);
+      const matMulWeight = node.opType === 'MatMul' ? floatWeight(w, 2) : undefined;
+      const convWeight = node.opType === 'Conv' ? floatWeight(w, 4) : undefined;
+      const convBias = bias ? floatWeight(bias, 1) : undefined;
+      if (isActivation && matMulWeight) {
+        const [xq, xScale, xZero] = quantizeInput(x);
+        const [wq, wScale, wZero] = await quantizeWeight(matMulWeight, 'int8');
+        const acc = `${output}_MatMulInteger`;
+        nodes.push({
+          name: acc,
+          opType: 'MatMulInteger',
+          input: [xq, wq, xZero, wZero],
+          output: [acc],
+        });
+        dequantize(acc, xScale, wScale, output);
+        stats.matMuls++;
+      } else if (isActivation && convWeight && (!bias || convBias)) {
+        const [xq, xScale, xZero] = quantizeInput(x);
+        const [wq, wScale, wZero] = await quantizeWeight(convWeight, 'uint8');
+        const acc = `${output}_ConvInteger`;
+        nodes.push({
+          name: acc,
+          opType: 'ConvInteger',
+          input: [xq, wq, xZero, wZero],
+          output: [acc],
+          attribute: node.attribute,
+        });
+        if (convBias) {
+          dequantize(acc, xScale, wScale, `${acc}_unbiased`);
+          // [C] → [C, 1, 1]: Conv adds its bias per channel; Add must broadcast over H and W.
+          const channels = Number(convWeight.dims![0]);
+          const values = await external.floatsOf(convBias);
+          const reshaped = constant(`${bias}_reshaped`, DataType.FLOAT, [channels, 1, 1], values);
+          nodes.push({
+            name: `${acc}_bias`,
+            opType: 'Add',
+            input: [`${acc}_unbiased`, reshaped],
+            output: [output],
+          });
+        } else {
+          dequantize(acc, xScale, wScale, output);
+        }
+        stats.convs++;
+      } else {
+        nodes.push(node);
+      }
+    }
+
+    // Float weights no node reads any more are dropped: they would double the file for nothing.
+    const used = new Set(nodes.flatMap((n) => n.input ?? []));
+    for (const output of graph.output) used.add(output.name!);
+    const kept = graph.initializer.filter((t) => used.has(t.name!));
+    for (const tensor of kept) await external.inline(tensor);
+    graph.node = nodes.map((n) => onnx.NodeProto.create(n));
+    graph.initializer = [...kept, ...added.map((t) => onnx.TensorProto.create(t))];
+    // IR < 4 lists initializers as graph inputs too; a dropped one must leave that list.
+    const names = new Set(graph.initializer.map((t) => t.name));
+    graph.input = graph.input.filter((i) => names.has(i.name!) || !initializers.has(i.name!));
+    return stats;
+  } finally {
+    await external.close();
+  }
+}
+
+/** Tensors kept beside the graph (location, offset, length keys), read on demand. */
+class ExternalData {
+  private readonly handles = new Map<string, FileHandle>();
+
+  constructor(
+    private readonly dir: string,
+    private readonly displayName: string,
+  ) {}
+
+  /** Moves an external tensor's bytes into raw_data. */
+  async inline(tensor: ITensorProto): Promise<void> {
+    if (tensor.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) return;
+    const keys = new Map((tensor.externalData ?? []).map((e) => [e.key, e.value ?? '']));
+    const location = keys.get('location') ?? '';
+    if (!location || path.isAbsolute(location) || location.split(/[\\/]/).includes('..')) {
+      throw unsupported(
+        this.displayName,
+        `keeps tensor ${tensor.name} outside its folder ("${location}")`,
+      );
+    }
+    const handle = await this.open(location);
+    const offset = Number(keys.get('offset') ?? 0);
+    const length = Number(keys.get('length') ?? (await handle.stat()).size - offset);
+    const bytes = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(bytes, 0, length, offset);
+    if (bytesRead !== length)
+      throw unsupported(this.displayName, `has truncated external data ${location}`);
+    tensor.rawData = bytes;
+    tensor.dataLocation = onnx.TensorProto.DataLocation.DEFAULT;
+    tensor.externalData = [];
+  }
+
+  /** A float32 initializer's values, from raw_data, float_data or its external file. */
+  async floatsOf(tensor: ITensorProto): Promise<Float32Array> {
+    await this.inline(tensor);
+    const raw = tensor.rawData;
+    if (raw && raw.length > 0) {
+      const copy = new Uint8Array(raw); // raw_data sits unaligned inside the protobuf's bytes
+      return new Float32Array(copy.buffer, 0, copy.length / 4);
+    }
+    return Float32Array.from(tensor.floatData ?? []);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.handles.values()].map((h) => h.close()));
+  }
+
+  private async open(location: string): Promise<FileHandle> {
+    let handle = this.handles.get(location);
+    if (!handle) {
+      handle = await open(path.join(this.dir, location)).catch(() => {
+        throw unsupported(
+          this.displayName,
+          `needs its external data file ${location}, which is missing`,
+        );
+      });
+      this.handles.set(location, handle);
+    }
+    return handle;
+  }
+}
+
+function unsupported(displayName: string, why: string): ModelError {
+  return new ModelError('QUANTIZE_UNSUPPORTED', `${displayName} ${why}`, displayName);
+}
