@@ -138,6 +138,18 @@ describe('npm run avatars', () => {
     assert.match(result.stderr, /sample5\.jpg: /);
   });
 
+  test('without --model it uses the default installed model, and says how to get one when there is none', async () => {
+    const result = await avatars(
+      ['--photos', ...PHOTOS, '--styles', 'anime', '--out', path.join(work, 'none')],
+      path.join(work, 'data-empty'),
+    );
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      /error: no model is installed: install one \(npm run models -- install sd-turbo\)/,
+    );
+  });
+
   test('a photo that does not exist is named', async () => {
     const result = await avatars(
       [

@@ -6,11 +6,12 @@ import { MAX_AVATARS } from '../jobs/plan.ts';
 import { loadJobResources } from '../jobs/resources.ts';
 import { runAvatars } from '../jobs/run-avatars.ts';
 import type { AvatarRunProgress } from '../jobs/types.ts';
+import { resolveModel } from '../models/resolve.ts';
 import { openStore } from '../store/index.ts';
 import { loadStyleCatalog } from '../styles/catalog.ts';
 import { integer, required, runCli, UsageError } from './run-cli.ts';
 
-const USAGE = `usage: npm run avatars -- --model DIR --photos F1 F2 F3 [... up to 10] --styles id1,id2
+const USAGE = `usage: npm run avatars -- [--model DIR|ID] --photos F1 F2 F3 [... up to 10] --styles id1,id2
   [--count ${MAX_AVATARS}] [--seed 1] [--size 512] --out DIR [--json]
        npm run avatars -- --list-styles [--json]`;
 
@@ -48,7 +49,6 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
 
-  const modelDir = required(values.model, '--model');
   const photoFiles = [required(values.photos, '--photos'), ...positionals];
   const styleIds = required(values.styles, '--styles')
     .split(',')
@@ -67,10 +67,16 @@ async function main(argv: string[]): Promise<void> {
   );
 
   const store = openStore({ sweepOnTimer: false });
-  const resources = await loadJobResources({ modelDir, store }).catch((error: unknown) => {
-    store.close();
-    throw error;
-  });
+  const resources = await resolveModel({
+    dataDir: store.dataDir,
+    ...(values.model !== undefined ? { explicit: values.model } : {}),
+    defaultModelId: store.settings().defaultModelId,
+  })
+    .then((model) => loadJobResources({ modelDir: model.dir, store }))
+    .catch((error: unknown) => {
+      store.close();
+      throw error;
+    });
   try {
     await mkdir(outDir, { recursive: true });
     const written = new Map<string, string>();
