@@ -4,8 +4,8 @@
  * a loop with short sleeps, printing one line per image ("upload 0", "avatar 3") so the test can
  * SIGKILL it mid-run. With the argument `uploads-only` it makes no avatar and waits to be killed.
  *
- * When the real job exists (main/jobs), point the crash test at it instead: all the test needs is
- * a process that writes a run's images into the store and prints progress.
+ * It gives the store's own crash tests precise kill points (mid-write, before the first avatar);
+ * main/jobs/crash.test.ts kills the real avatar job the same way.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';

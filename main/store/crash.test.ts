@@ -12,7 +12,7 @@ import { databasePath, imagesDir } from './data-folder.ts';
 import { openStore } from './index.ts';
 import { findPlaintextImages, tempDataDir } from './test-helpers.ts';
 
-/** The job that gets killed; swap for the real generation job once it exists. */
+/** A store-only job with precise kill points; main/jobs/crash.test.ts kills the real one. */
 const JOB = fileURLToPath(new URL('./crash-job.ts', import.meta.url));
 
 /** Runs the job until it prints `until`, then SIGKILLs it; resolves with its pid once reaped. */
