@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { sharedFloat32 } from '../engine/arrays.ts';
 import { EngineError } from '../engine/errors.ts';
 import { loadImageTensor, tensorToPng } from '../engine/image.ts';
 import type { Img2ImgResult } from '../engine/types.ts';
@@ -26,6 +27,11 @@ export interface AvatarRunControls {
   onProgress?: (progress: AvatarRunProgress) => void;
   /** Each avatar as soon as it is moderated and stored (the gallery fills while the run goes on). */
   onAvatar?: (avatar: AvatarRecord) => void;
+  /**
+   * The run exists: intake passed and the quota was charged. The app answers its start request
+   * here, so a refusal (photos, quota) rejects the request and a started run reports by events.
+   */
+  onStarted?: (runId: string) => void;
 }
 
 interface Attempt {
@@ -99,9 +105,13 @@ export async function runAvatars(
   let identityMs = 0;
   let cancelled = false;
   try {
+    controls.onStarted?.(runId);
     for (const photo of intake.accepted) store.saveImage(runId, 'upload', photo.crop);
+    // In shared memory: each photo goes to the engine's worker once per avatar, uncopied.
     const images = await Promise.all(
-      intake.accepted.map((photo) => loadImageTensor(photo.crop, size, photo.name)),
+      intake.accepted.map(async (photo) =>
+        sharedFloat32(await loadImageTensor(photo.crop, size, photo.name)),
+      ),
     );
 
     // 3. Plan and generate.

@@ -1,0 +1,37 @@
+import type {
+  ApiEvent,
+  ApiEvents,
+  ApiMethod,
+  AvatarStudioApi,
+  ImageRef,
+  Params,
+  Result,
+} from './contract.ts';
+
+/** How a host carries requests and events; the preload and the loopback shim each provide one. */
+export interface Transport {
+  invoke<M extends ApiMethod>(method: M, params: Params<M>): Promise<Result<M>>;
+  subscribe<E extends ApiEvent>(event: E, listener: (payload: ApiEvents[E]) => void): () => void;
+  imageUrl(ref: ImageRef): string;
+}
+
+/** `window.avatarStudio` over a transport: the same object on both hosts. */
+export function createBridge(transport: Transport): AvatarStudioApi {
+  const none = {} as Record<string, never>;
+  return {
+    status: () => transport.invoke('app:status', none),
+    checkPhotos: (photos) => transport.invoke('photos:check', { photos }),
+    listStyles: () => transport.invoke('styles:list', none),
+    startRun: (request) => transport.invoke('runs:start', request),
+    cancelRun: (runId) => transport.invoke('runs:cancel', { runId }),
+    listRuns: () => transport.invoke('runs:list', none),
+    runAvatars: (runId) => transport.invoke('runs:avatars', { runId }),
+    deleteNow: (runId) => transport.invoke('runs:deleteNow', runId === undefined ? {} : { runId }),
+    exportAvatars: (request) => transport.invoke('export:avatars', request),
+    updateSettings: (patch) => transport.invoke('settings:update', patch),
+    listModels: () => transport.invoke('models:list', none),
+    setDefaultModel: (id) => transport.invoke('models:setDefault', { id }),
+    imageUrl: (ref) => transport.imageUrl(ref),
+    on: (event, listener) => transport.subscribe(event, listener),
+  };
+}

@@ -1,0 +1,249 @@
+/**
+ * The one door between the UI and everything privileged. Both hosts serve exactly this: Electron's
+ * preload (IPC) and the loopback host (HTTP on 127.0.0.1). It imports nothing of the project, so
+ * the renderer's compile sees these types and nothing of Node.
+ *
+ * The renderer is untrusted: every request is validated at the door (validate.ts), images travel
+ * by id, never as paths, and errors cross intact as ApiError.
+ */
+
+export type ModelFamily = 'sd15' | 'turbo' | 'lcm';
+export type ProviderName = 'cpu' | 'cuda' | 'dml' | 'coreml';
+
+/** A photo as the user picked it: its file name (shown in every message) and its bytes. */
+export interface PhotoUpload {
+  name: string;
+  bytes: Uint8Array;
+}
+
+export type PhotoVerdictCode =
+  | 'UNREADABLE'
+  | 'NOT_AN_IMAGE'
+  | 'TOO_SMALL'
+  | 'TOO_LARGE'
+  | 'NO_FACE'
+  | 'MULTIPLE_FACES'
+  | 'FACE_TOO_SMALL'
+  | 'EXPLICIT'
+  | 'DUPLICATE';
+
+/** One per submitted photo, in order; a refused photo says why, naming it. */
+export interface PhotoVerdict {
+  name: string;
+  ok: boolean;
+  code?: PhotoVerdictCode;
+  message?: string;
+}
+
+export interface IntakeReport {
+  verdicts: PhotoVerdict[];
+  /** Advice only (e.g. photos that seem to show different people). */
+  warnings: { photos: string[]; message: string }[];
+  canStart: boolean;
+  /** When canStart is false: which photos to replace or remove. */
+  startMessage?: string;
+}
+
+/** Where an image comes from; the bridge turns it into a URL the page can load. */
+export type ImageRef = { kind: 'avatar'; id: string } | { kind: 'style'; id: string };
+
+export interface StyleSummary {
+  id: string;
+  name: string;
+  description: string;
+  preview: ImageRef;
+}
+
+export interface ModelSummary {
+  id: string;
+  name: string;
+  family: ModelFamily;
+  precision: 'fp32' | 'fp16' | 'int8';
+  bytes: number;
+  isDefault: boolean;
+}
+
+export interface Settings {
+  /** Seconds from a run's end to the deletion of its images: 0 to 86 400. */
+  retentionSeconds: number;
+  /** Delete uploads the moment the last avatar is generated. */
+  instantMode: boolean;
+  /** Generation runs per local calendar day. */
+  dailyRunLimit: number;
+}
+
+export interface AppStatus {
+  /** Null when no model is installed: the UI shows the model screen, not an error. */
+  model: ModelSummary | null;
+  /** What actually runs the model, and why any GPU provider did not; null until a model loads. */
+  device: {
+    provider: ProviderName;
+    fallbacks: { provider: ProviderName; reason: string }[];
+  } | null;
+  settings: Settings;
+  quota: { used: number; limit: number; nextAllowedAt: number | null };
+  /** A run in progress (the UI reattaches to it after a reload). */
+  activeRunId: string | null;
+}
+
+export interface RunRequest {
+  photos: PhotoUpload[];
+  styleIds: string[];
+  /** 1–30. */
+  count: number;
+}
+
+export interface AvatarSummary {
+  /** The avatar's image id (ImageRef kind 'avatar'). */
+  id: string;
+  index: number;
+  styleId: string;
+  /** The source photo's name. */
+  photo: string;
+  seed: number;
+  /** Likeness to the source photo (face-descriptor distance, smaller is closer); null: no face found. */
+  identity: number | null;
+}
+
+export type RunPhase = 'loading' | 'intake' | 'generating' | 'identity' | 'done';
+
+export interface RunProgressEvent {
+  runId: string;
+  phase: RunPhase;
+  avatarsDone: number;
+  avatarsTotal: number;
+  current?: { index: number; step: number; steps: number };
+  blocked: number;
+  etaSeconds?: number;
+}
+
+export interface RunFinishedEvent {
+  runId: string;
+  cancelled: boolean;
+  /** Best likeness first. */
+  avatars: AvatarSummary[];
+  blocked: number;
+  error?: ApiErrorShape;
+}
+
+export interface RunCountdown {
+  runId: string;
+  status: 'running' | 'finished' | 'cancelled' | 'failed' | 'crashed';
+  uploads: number;
+  avatars: number;
+  /** Null while the run is still going. */
+  secondsUntilDeletion: number | null;
+}
+
+export const EXPORT_SIZES = [256, 512, 1024] as const;
+export const EXPORT_FORMATS = ['png', 'jpeg', 'webp'] as const;
+
+export interface ExportRequest {
+  avatarIds: string[];
+  size: (typeof EXPORT_SIZES)[number];
+  format: (typeof EXPORT_FORMATS)[number];
+  /** Circular crop with transparent corners (PNG and WebP; JPEG gets a white background). */
+  circle: boolean;
+}
+
+/** One image, or a zip when several were asked for; metadata stripped. */
+export interface ExportResult {
+  fileName: string;
+  mimeType: string;
+  bytes: Uint8Array;
+}
+
+export type ApiErrorCode =
+  | 'BAD_REQUEST'
+  | 'NOT_FOUND'
+  | 'PHOTOS_REFUSED'
+  | 'QUOTA_EXCEEDED'
+  | 'NO_MODEL'
+  | 'MODEL_INVALID'
+  | 'RUN_IN_PROGRESS'
+  | 'STORAGE'
+  | 'INTERNAL';
+
+export interface ApiErrorShape {
+  code: ApiErrorCode;
+  message: string;
+  /** PHOTOS_REFUSED: every photo's verdict. */
+  verdicts?: PhotoVerdict[];
+  /** QUOTA_EXCEEDED: when the next run is allowed (epoch ms). */
+  nextAllowedAt?: number;
+}
+
+/** An error as every api call rejects with it, on both hosts. */
+export class ApiError extends Error implements ApiErrorShape {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly details: Pick<ApiErrorShape, 'verdicts' | 'nextAllowedAt'> = {},
+  ) {
+    super(message);
+  }
+
+  get verdicts(): PhotoVerdict[] | undefined {
+    return this.details.verdicts;
+  }
+
+  get nextAllowedAt(): number | undefined {
+    return this.details.nextAllowedAt;
+  }
+
+  toJSON(): ApiErrorShape {
+    return { code: this.code, message: this.message, ...this.details };
+  }
+}
+
+/** Every request: its params and its result. The channel name is the key. */
+export interface ApiMethods {
+  'app:status': { params: Record<string, never>; result: AppStatus };
+  'photos:check': { params: { photos: PhotoUpload[] }; result: IntakeReport };
+  'styles:list': { params: Record<string, never>; result: StyleSummary[] };
+  'runs:start': { params: RunRequest; result: { runId: string } };
+  'runs:cancel': { params: { runId: string }; result: null };
+  'runs:list': { params: Record<string, never>; result: RunCountdown[] };
+  'runs:avatars': { params: { runId: string }; result: AvatarSummary[] };
+  'runs:deleteNow': { params: { runId?: string }; result: { runs: number; files: number } };
+  'export:avatars': { params: ExportRequest; result: ExportResult };
+  'settings:update': { params: Partial<Settings>; result: Settings };
+  'models:list': { params: Record<string, never>; result: ModelSummary[] };
+  'models:setDefault': { params: { id: string }; result: null };
+}
+export type ApiMethod = keyof ApiMethods;
+export type Params<M extends ApiMethod> = ApiMethods[M]['params'];
+export type Result<M extends ApiMethod> = ApiMethods[M]['result'];
+
+/** Pushed from the host to the page. */
+export interface ApiEvents {
+  'run:progress': RunProgressEvent;
+  'run:avatar': { runId: string; avatar: AvatarSummary };
+  'run:finished': RunFinishedEvent;
+}
+export type ApiEvent = keyof ApiEvents;
+
+/** What both hosts implement; validated params in, results out, ApiError on failure. */
+export type ApiHandlers = { [M in ApiMethod]: (params: Params<M>) => Promise<Result<M>> };
+
+/**
+ * `window.avatarStudio`: one method per request (never a generic send), plus events and image
+ * URLs. Built by createBridge (bridge.ts) over whichever transport the host provides.
+ */
+export interface AvatarStudioApi {
+  status(): Promise<AppStatus>;
+  checkPhotos(photos: PhotoUpload[]): Promise<IntakeReport>;
+  listStyles(): Promise<StyleSummary[]>;
+  startRun(request: RunRequest): Promise<{ runId: string }>;
+  cancelRun(runId: string): Promise<null>;
+  listRuns(): Promise<RunCountdown[]>;
+  runAvatars(runId: string): Promise<AvatarSummary[]>;
+  deleteNow(runId?: string): Promise<{ runs: number; files: number }>;
+  exportAvatars(request: ExportRequest): Promise<ExportResult>;
+  updateSettings(patch: Partial<Settings>): Promise<Settings>;
+  listModels(): Promise<ModelSummary[]>;
+  setDefaultModel(id: string): Promise<null>;
+  imageUrl(ref: ImageRef): string;
+  on<E extends ApiEvent>(event: E, listener: (payload: ApiEvents[E]) => void): () => void;
+}

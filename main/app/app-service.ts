@@ -1,0 +1,36 @@
+import type { ApiEvent, ApiEvents, ApiHandlers, ImageRef } from '../api/contract.ts';
+import type { ProviderRequest } from '../engine/onnx/providers.ts';
+
+/** An image as a host serves it: decrypted in memory, never a path. */
+export interface ServedImage {
+  bytes: Uint8Array;
+  mimeType: string;
+}
+
+/**
+ * The application behind the api: one instance per process, shared by whichever host serves
+ * the UI (Electron IPC or the loopback host). Hosts pass requests through api/validate.ts
+ * (handleRequest: validated, then `handlers`), push `subscribe`d events to the page, and serve
+ * images through `image` (their ids checked by validateImageRef first).
+ */
+export interface AppService {
+  readonly handlers: ApiHandlers;
+  subscribe(listener: <E extends ApiEvent>(event: E, payload: ApiEvents[E]) => void): () => void;
+  /** NOT_FOUND (ApiError) for an unknown or deleted id. */
+  image(ref: ImageRef): Promise<ServedImage>;
+  close(): Promise<void>;
+}
+
+export interface AppServiceOptions {
+  /** Default: AVATAR_STUDIO_DATA, else the per-user app data folder. */
+  dataDir?: string;
+  /** A model folder or installed id to use instead of the default installed model. */
+  model?: string;
+  /** Where the model runs (default 'auto': the platform's GPU provider, else the CPU). */
+  provider?: ProviderRequest;
+  /**
+   * Avatar side in pixels, a multiple of 8 (default 512). Not the user's to choose (the export
+   * sizes are): tests and the e2e suite make small avatars to stay fast.
+   */
+  size?: number;
+}

@@ -1,0 +1,59 @@
+/**
+ * What both hosts (Electron IPC and the loopback host) do with each call from the page: the door
+ * of api/validate.ts, then the service, with every failure leaving as an ApiError's shape, so
+ * nothing but a typed error (never a stack or a path) reaches the page.
+ */
+import { ApiError, type ApiErrorCode, type ApiErrorShape } from '../api/contract.ts';
+import { handleRequest, validateImageRef } from '../api/validate.ts';
+import type { AppService, ServedImage } from '../app/app-service.ts';
+
+export type Outcome<T> = { ok: true; result: T } | { ok: false; error: ApiErrorShape };
+
+/** `method` and `params` exactly as the untrusted page sent them. */
+export function callApi(
+  service: AppService,
+  method: unknown,
+  params: unknown,
+): Promise<Outcome<unknown>> {
+  return settle(() => handleRequest(service.handlers, method, params));
+}
+
+/** `ref` as the page's URL named it (see image-route.ts). */
+export function loadImage(service: AppService, ref: unknown): Promise<Outcome<ServedImage>> {
+  return settle(() => service.image(validateImageRef(ref)));
+}
+
+const HTTP_STATUS: Readonly<Record<ApiErrorCode, number>> = {
+  BAD_REQUEST: 400,
+  PHOTOS_REFUSED: 422,
+  NOT_FOUND: 404,
+  QUOTA_EXCEEDED: 409,
+  NO_MODEL: 409,
+  MODEL_INVALID: 409,
+  RUN_IN_PROGRESS: 409,
+  STORAGE: 500,
+  INTERNAL: 500,
+};
+
+/** For the hosts that answer in HTTP terms (the loopback host, and app:// for images). */
+export function httpStatus(error: ApiErrorShape): number {
+  return HTTP_STATUS[error.code] ?? 500;
+}
+
+async function settle<T>(work: () => Promise<T>): Promise<Outcome<T>> {
+  try {
+    return { ok: true, result: await work() };
+  } catch (error) {
+    return { ok: false, error: errorShape(error) };
+  }
+}
+
+function errorShape(error: unknown): ApiErrorShape {
+  if (error instanceof ApiError) return error.toJSON();
+  // Anything else is a bug: its message may hold paths or internals, so it stays in the log.
+  console.error('Avatar Studio: unexpected error behind the api:', error);
+  return {
+    code: 'INTERNAL',
+    message: 'Something went wrong inside Avatar Studio; its log has the details.',
+  };
+}
