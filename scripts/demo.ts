@@ -1,47 +1,57 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EngineClient } from '../main/engine/engine-client.ts';
-import { loadImageTensor, tensorToPng } from '../main/engine/image.ts';
-import { writeFile } from 'node:fs/promises';
+import { photo } from '../main/intake/test-photos.ts';
+import { loadJobResources } from '../main/jobs/resources.ts';
+import { runAvatars } from '../main/jobs/run-avatars.ts';
+import { openStore } from '../main/store/index.ts';
 import { fixtureModel } from './fixtures/cache.ts';
 
 /**
- * The main job on a fresh machine with no model downloaded: builds the tiny SD-Turbo-shaped
- * fixture locally and runs the real engine (worker thread, onnxruntime, scheduler, VAE) on a real
- * photo. Its weights are random, so the picture is noise-like: install a real model for avatars.
+ * The main job on a fresh machine with no model downloaded: three real photos and two styles
+ * through the whole avatar run (intake, quota, engine in its worker, moderation, encrypted store,
+ * identity scores) with the tiny SD-Turbo-shaped fixture built locally. Its weights are random, so
+ * the avatars are noise-like: install a real model (npm run models -- install sd-turbo) for faces.
+ * It uses a throw-away data folder, so it never spends the day's run.
  */
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const photo = path.join(root, 'node_modules/@vladmandic/face-api/demo/sample1.jpg');
-const outDir = path.join(root, 'out');
+const outDir = path.join(root, 'out', 'demo');
+const dataDir = await mkdtemp(path.join(tmpdir(), 'avatar-studio-demo-'));
+const photos = ['sample1-face1.jpg', 'sample2-face2.jpg', 'sample3-face1.jpg'].map((f) =>
+  photo(`portraits/${f}`),
+);
 
-const model = await fixtureModel('turbo');
-const size = 256;
-const engine = new EngineClient();
+const store = openStore({ dataDir, sweepOnTimer: false });
+const resources = await loadJobResources({ modelDir: await fixtureModel('turbo'), store });
 try {
-  const info = await engine.load({ dir: model, provider: 'auto' });
   console.log(
-    `model ${path.relative(root, model)} on ${info.provider}` +
-      info.fallbacks.map((f) => ` (${f.provider} not used: ${f.reason})`).join(''),
+    `model: tiny turbo fixture on ${resources.model.provider}` +
+      resources.model.fallbacks.map((f) => ` (${f.provider} not used: ${f.reason})`).join(''),
   );
-  const image = await loadImageTensor(photo, size);
+  const result = await runAvatars(
+    resources,
+    { photos, styleIds: ['watercolour', 'pop-art'], count: 6, size: 256, seed: 1, source: 'cli' },
+    {
+      onProgress: (p) =>
+        p.phase === 'generating' &&
+        p.current?.step === 1 &&
+        console.log(`avatar ${p.current.index + 1}/${p.avatarsTotal}`),
+    },
+  );
   await mkdir(outDir, { recursive: true });
-  for (const seed of [1, 2, 3]) {
-    const result = await engine.img2img({
-      image,
-      size,
-      prompt: 'a person, watercolour portrait',
-      strength: 0.5,
-      steps: 2,
-      guidance: 0,
-      seed,
-    });
-    const out = path.join(outDir, `demo-${seed}.png`);
-    await writeFile(out, await tensorToPng(result.image, size, size));
-    console.log(
-      `wrote ${path.relative(root, out)} in ${(result.timings.totalMs / 1000).toFixed(2)} s (${result.unetCalls} UNet call)`,
+  for (const avatar of result.avatars) {
+    await writeFile(
+      path.join(outDir, `avatar-${avatar.index + 1}-${avatar.styleId}.png`),
+      store.readImage(avatar.fileId),
     );
   }
+  const seconds = (ms: number) => (ms / 1000).toFixed(1);
+  console.log(
+    `${result.avatars.length} avatars in ${path.relative(root, outDir)}/ — intake ${seconds(result.timings.intakeMs)} s, generation ${seconds(result.timings.generateMs)} s, likeness ${seconds(result.timings.identityMs)} s; ${result.blocked} blocked by moderation`,
+  );
 } finally {
-  await engine.close();
+  await resources.engine.close();
+  store.close();
+  await rm(dataDir, { recursive: true, force: true });
 }
