@@ -33,10 +33,8 @@ try {
     resources,
     { photos, styleIds: ['watercolour', 'pop-art'], count: 6, size: 256, seed: 1, source: 'cli' },
     {
-      onProgress: (p) =>
-        p.phase === 'generating' &&
-        p.current?.step === 1 &&
-        console.log(`avatar ${p.current.index + 1}/${p.avatarsTotal}`),
+      onAvatar: (avatar) =>
+        console.log(`avatar ${avatar.index + 1}/6: ${avatar.styleId} from ${avatar.photo}`),
     },
   );
   await mkdir(outDir, { recursive: true });
