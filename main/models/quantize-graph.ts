@@ -26,7 +26,7 @@ export interface QuantizeStats {
   convs: number;
 }
 
-interface Quantized {
+export interface Quantized {
   values: Int8Array | Uint8Array;
   scale: number;
   zeroPoint: number;

@@ -17,10 +17,15 @@ export function tensorFor(
 ): Tensor {
   switch (meta.type) {
     case 'float32':
-      // Latents are already Float32Array: hand them over without a copy.
+      // Latents are already Float32Array: hand them over without a copy. onnxruntime-node
+      // refuses shared memory (a run's photos are shared with the worker), so that is copied.
       return new Tensor(
         'float32',
-        values instanceof Float32Array ? values : Float32Array.from(values),
+        values instanceof Float32Array
+          ? values.buffer instanceof SharedArrayBuffer
+            ? values.slice()
+            : values
+          : Float32Array.from(values),
         dims,
       );
     case 'float16':

@@ -1,0 +1,96 @@
+/**
+ * npm run bench [-- --quick] [--json FILE] [--parts 1,2,3,4] [--reps N] [--size N] [--scale S]
+ *
+ * Where a run's time goes (issue 7): 1 overhead of the engine over its bare session.run calls,
+ * 2 the per-run caches, 3 seconds per avatar on SD-Turbo-shaped models, 4 intake, moderation
+ * and identity. Prints a table naming the machine and writes the figures as JSON. `--quick`
+ * runs parts 1 and 2 on the tiny fixtures (under a minute) and ends with the overhead ratio.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fixtureModel } from './fixtures/cache.ts';
+import { describeMachine, machineLine } from './bench/machine.ts';
+import { measureOverhead, overheadRows, type OverheadResult } from './bench/overhead.ts';
+import { measurePlanning, planningRows } from './bench/planning.ts';
+import { measureProduct, productRows } from './bench/product.ts';
+import { formatTable, markdownTable, writeJson, type Row } from './bench/report.ts';
+import { measureShapes, shapesRows } from './bench/shapes.ts';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    json: { type: 'string', default: resolve(import.meta.dirname, '../.cache/bench/results.json') },
+    parts: { type: 'string' },
+    reps: { type: 'string' },
+    size: { type: 'string', default: '512' },
+    scale: { type: 'string', default: '1' },
+    markdown: { type: 'boolean', default: false },
+  },
+});
+const quick = values.quick;
+const parts = new Set((values.parts ?? (quick ? '1,2' : '1,2,3,4')).split(',').map(Number));
+const reps = Number(values.reps ?? 5);
+const size = Number(values.size);
+const scale = Number(values.scale);
+if (
+  !Number.isInteger(reps) ||
+  reps < 1 ||
+  !Number.isInteger(size) ||
+  size % 8 !== 0 ||
+  !(scale > 0 && scale <= 1)
+) {
+  console.error(
+    'usage: npm run bench -- [--quick] [--json FILE] [--parts 1,2,3,4] [--reps N] [--size N] [--scale S]',
+  );
+  process.exit(2);
+}
+
+const machine = describeMachine();
+console.log(`machine: ${machineLine(machine)}`);
+const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+const rows: Row[] = [];
+const results: Record<string, unknown> = {};
+const progress = (message: string): void => console.error(`[bench] ${message}`);
+
+let overhead: OverheadResult | undefined;
+if (parts.has(1) || parts.has(2)) {
+  // Tiny random-weight models magnify the engine's own costs: an upper bound on its overhead.
+  const tiny = await fixtureModel('turbo');
+  const label = `tiny turbo fixture, ${size}px`;
+  if (parts.has(1)) {
+    progress(`part 1: overhead, ${reps} repetitions`);
+    overhead = await measureOverhead(tiny, size, reps);
+    results.overhead = overhead;
+    rows.push(...overheadRows(overhead, label));
+  }
+  if (parts.has(2)) {
+    progress(`part 2: planning, ${reps} repetitions`);
+    const planning = await measurePlanning(tiny, size, reps);
+    results.planning = planning;
+    rows.push(...planningRows(planning, label));
+  }
+}
+if (parts.has(3)) {
+  progress(
+    `part 3: SD-Turbo-shaped models at scale ${scale}, ${size}px (builds them on first use)`,
+  );
+  const shapes = await measureShapes({ scale, size, reps, progress });
+  results.shapes = shapes;
+  rows.push(...shapesRows(shapes));
+}
+if (parts.has(4)) {
+  progress(`part 4: intake, moderation, identity, ${reps} repetitions`);
+  const product = await measureProduct(reps);
+  results.product = product;
+  rows.push(...productRows(product));
+}
+
+console.log(values.markdown ? markdownTable(rows) : formatTable(rows));
+await writeJson(values.json, { command, machine, date: new Date().toISOString(), results, rows });
+console.log(`wrote ${values.json}`);
+if (overhead) {
+  const { engine, bare } = overhead;
+  console.log(
+    `overhead ratio ${overhead.workerRatio.toFixed(3)} (engine run ${(overhead.worker.median / 1000).toFixed(2)} s through the worker, ${(engine.median / 1000).toFixed(2)} s in-process, vs bare session.run ${(bare.median / 1000).toFixed(2)} s)`,
+  );
+}

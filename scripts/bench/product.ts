@@ -1,0 +1,109 @@
+/**
+ * Part 4, the product's own work around the diffusion, on the real portraits of e2e/photos: intake
+ * per photo (decode, duplicate hash, content check, two face-detector passes, crop, descriptor),
+ * and per avatar the PNG encode, the content check and the identity score (a face found and
+ * described on the 512 px avatar). These are features, not engine overhead: reported apart.
+ */
+import { loadImageTensor, tensorToPng } from '../../main/engine/image.ts';
+import { faceDescriptor, loadFaceDetector } from '../../main/intake/faces.ts';
+import { checkPhotos } from '../../main/intake/intake.ts';
+import { photo } from '../../main/intake/test-photos.ts';
+import { loadModerator } from '../../main/moderation/classifier.ts';
+import { decide } from '../../main/moderation/policy.ts';
+import { RUN_PHOTOS } from './avatar-run.ts';
+import type { Row } from './report.ts';
+import { summarize, timeMs, type Summary } from './stats.ts';
+
+export interface ProductResult {
+  loadMs: number;
+  intakePerPhoto: Summary;
+  pngPerAvatar: Summary;
+  moderationPerAvatar: Summary;
+  identityPerAvatar: Summary;
+}
+
+const AVATAR_SIZE = 512;
+
+export async function measureProduct(reps: number): Promise<ProductResult> {
+  let faces!: Awaited<ReturnType<typeof loadFaceDetector>>;
+  let moderator!: Awaited<ReturnType<typeof loadModerator>>;
+  const loadMs = await timeMs(async () => {
+    [faces, moderator] = await Promise.all([loadFaceDetector(), loadModerator()]);
+  });
+  const photos = RUN_PHOTOS.map(photo);
+  // Stand-ins for avatars: the portraits at the avatar's size, as the engine's tensors.
+  const avatars = await Promise.all(
+    photos.map((p) => loadImageTensor(p.bytes, AVATAR_SIZE, p.name)),
+  );
+  // The first call of each tfjs model compiles its kernels: one untimed round.
+  await checkPhotos(photos.slice(0, 1), { faces, moderator });
+  await faceDescriptor(faces, await tensorToPng(avatars[0]!, AVATAR_SIZE, AVATAR_SIZE));
+
+  const intake: number[] = [];
+  const png: number[] = [];
+  const moderation: number[] = [];
+  const identity: number[] = [];
+  for (let rep = 0; rep < reps; rep++) {
+    for (const [i, p] of photos.entries()) {
+      intake.push(await timeMs(() => checkPhotos([p], { faces, moderator })));
+      let encoded!: Buffer;
+      png.push(
+        await timeMs(async () => {
+          encoded = await tensorToPng(avatars[i]!, AVATAR_SIZE, AVATAR_SIZE);
+        }),
+      );
+      moderation.push(
+        await timeMs(async () => decide(await moderator.classify(encoded), 'avatar')),
+      );
+      identity.push(await timeMs(() => faceDescriptor(faces, encoded)));
+    }
+  }
+  return {
+    loadMs,
+    intakePerPhoto: summarize(intake),
+    pngPerAvatar: summarize(png),
+    moderationPerAvatar: summarize(moderation),
+    identityPerAvatar: summarize(identity),
+  };
+}
+
+export function productRows(r: ProductResult): Row[] {
+  const part = '4 product';
+  return [
+    {
+      part,
+      what: 'load face detector + NSFW classifier',
+      summary: { median: r.loadMs, min: r.loadMs, max: r.loadMs, n: 1 },
+      unit: 's',
+      note: 'once per app start',
+    },
+    {
+      part,
+      what: 'intake per photo (checkPhotos)',
+      summary: r.intakePerPhoto,
+      unit: 's',
+      note: 'not engine overhead',
+    },
+    {
+      part,
+      what: 'PNG encode per avatar (512)',
+      summary: r.pngPerAvatar,
+      unit: 's',
+      note: 'overlaps the next UNet call',
+    },
+    {
+      part,
+      what: 'moderation per avatar (512)',
+      summary: r.moderationPerAvatar,
+      unit: 's',
+      note: 'overlaps the next UNet call',
+    },
+    {
+      part,
+      what: 'identity score per avatar (512)',
+      summary: r.identityPerAvatar,
+      unit: 's',
+      note: 'after generation, serial',
+    },
+  ];
+}

@@ -1,0 +1,98 @@
+/**
+ * One part-3 configuration in its own process, so peak memory is this configuration's alone:
+ * load the model, make avatars one after another (turbo, one UNet call and one decode each, the
+ * prompt and photo already encoded), then replay the same session.run calls bare.
+ * Prints its ShapeResult as JSON on the last line of stdout.
+ */
+import { readFileSync } from 'node:fs';
+import { Engine } from '../../main/engine/engine.ts';
+import { loadStyleCatalog, pickStyles, styleSettings } from '../../main/styles/catalog.ts';
+import { photoTensors } from './avatar-run.ts';
+import { COMPONENTS, recordSessionRuns, replay, type Component } from './session-calls.ts';
+import { summarize, timeMs, type Summary } from './stats.ts';
+
+export interface ShapeConfig {
+  label: string;
+  dir: string;
+  autoencoder: 'full' | 'tiny';
+  /** onnxruntime's intra-op threads; undefined keeps its default (one per physical core). */
+  threads?: number;
+  size: number;
+  reps: number;
+}
+
+export interface ShapeResult extends ShapeConfig {
+  loadMs: number;
+  /** Engine img2img per avatar, encodes cached: what each avatar of a run costs. */
+  avatar: Summary;
+  /** The same UNet + decode session.run calls, bare. */
+  bareAvatar: Summary;
+  bare: Record<Component, Summary>;
+  unetCalls: number;
+  /** Peak resident memory of the process (VmHWM). */
+  peakRssBytes: number;
+}
+
+async function measure(config: ShapeConfig): Promise<ShapeResult> {
+  const engine = new Engine();
+  const loadMs = await timeMs(() =>
+    engine.load({
+      dir: config.dir,
+      provider: 'cpu',
+      autoencoder: config.autoencoder,
+      ...(config.threads ? { intraOpThreads: config.threads } : {}),
+    }),
+  );
+  const [photo] = await photoTensors(config.size);
+  // Its turbo settings (2 steps at strength 0.5) make one UNet call: the reference avatar.
+  const [style] = pickStyles(await loadStyleCatalog(), ['studio-portrait']);
+  const request = (seed: number) => ({
+    ...styleSettings(style!, 'turbo'),
+    image: photo!,
+    size: config.size,
+    seed,
+  });
+
+  // The first avatar encodes the prompt and the photo; its calls are what the bare loop replays.
+  const { result: first, calls } = await recordSessionRuns(() => engine.img2img(request(0)));
+  const avatar: number[] = [];
+  for (let i = 1; i <= config.reps; i++)
+    avatar.push((await engine.img2img(request(i))).timings.totalMs);
+
+  const bare = Object.fromEntries(COMPONENTS.map((c) => [c, [] as number[]])) as Record<
+    Component,
+    number[]
+  >;
+  const bareAvatar: number[] = [];
+  for (let i = 0; i < config.reps; i++) {
+    const { byComponent } = await replay(calls);
+    for (const c of COMPONENTS) bare[c].push(byComponent[c]);
+    bareAvatar.push(byComponent.unet + byComponent.decoder);
+  }
+  await engine.close();
+  return {
+    ...config,
+    loadMs,
+    avatar: summarize(avatar),
+    bareAvatar: summarize(bareAvatar),
+    bare: Object.fromEntries(COMPONENTS.map((c) => [c, summarize(bare[c])])) as Record<
+      Component,
+      Summary
+    >,
+    unetCalls: first.unetCalls,
+    peakRssBytes: peakRss(),
+  };
+}
+
+/** VmHWM: the most memory this process ever held resident (Linux); maxRSS elsewhere. */
+function peakRss(): number {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    if (kb) return Number(kb) * 1024;
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+console.log(JSON.stringify(await measure(JSON.parse(process.argv[2]!) as ShapeConfig)));
