@@ -105,7 +105,7 @@ export interface AvatarSummary {
   identity: number | null;
 }
 
-export type RunPhase = 'loading' | 'intake' | 'generating' | 'identity' | 'done';
+export type RunPhase = 'loading' | 'intake' | 'generating' | 'done';
 
 export interface RunProgressEvent {
   runId: string;

@@ -203,7 +203,7 @@ export class Runs {
   }
 }
 
-/** During the run `identity` is null: likeness is scored after the last avatar, for the end. */
+/** An avatar as the page sees it: its likeness is scored before it is announced. */
 function summary(record: AvatarRecord): AvatarSummary {
   const { fileId, index, styleId, photo, seed, identity } = record;
   return { id: fileId, index, styleId, photo, seed, identity };

@@ -149,8 +149,6 @@ function describe(progress: AvatarRunProgress): string {
   switch (progress.phase) {
     case 'generating':
       return `avatar ${Math.min(progress.avatarsDone + 1, progress.avatarsTotal)}/${progress.avatarsTotal}${eta}`;
-    case 'identity':
-      return 'scoring likeness';
     default:
       return progress.phase;
   }

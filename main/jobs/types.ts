@@ -34,7 +34,7 @@ export interface AvatarRecord {
   ms: number;
 }
 
-export type AvatarRunPhase = 'loading' | 'intake' | 'generating' | 'identity' | 'done';
+export type AvatarRunPhase = 'loading' | 'intake' | 'generating' | 'done';
 
 /** Progress, per avatar and overall; the UI and the CLI render the same events. */
 export interface AvatarRunProgress {
