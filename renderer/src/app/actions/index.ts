@@ -1,0 +1,32 @@
+import type { AppState } from '../state.ts';
+import * as app from './app.ts';
+import * as gallery from './gallery.ts';
+import * as photos from './photos.ts';
+import * as run from './run.ts';
+import * as styles from './styles.ts';
+
+/**
+ * Every action is a data transformation `(state, payload) → state`, named for what happened.
+ * The reducer only looks them up: the logic lives in the action files, one per area.
+ */
+const actions = { ...app, ...photos, ...styles, ...run, ...gallery };
+
+type Actions = typeof actions;
+type PayloadOf<F> = F extends (state: AppState) => AppState
+  ? undefined
+  : F extends (state: AppState, payload: infer P) => AppState
+    ? P
+    : never;
+
+export type Action = {
+  [K in keyof Actions]: PayloadOf<Actions[K]> extends undefined
+    ? { type: K; payload?: undefined }
+    : { type: K; payload: PayloadOf<Actions[K]> };
+}[keyof Actions];
+
+export type Dispatch = (action: Action) => void;
+
+export function reducer(state: AppState, action: Action): AppState {
+  const perform = actions[action.type] as (state: AppState, payload: unknown) => AppState;
+  return perform(state, action.payload);
+}

@@ -1,0 +1,54 @@
+import type { ApiErrorShape, IntakeReport } from '../../../../main/api/contract.ts';
+import { PHOTO_LIMITS, type AppState, type LocalPhoto } from '../state.ts';
+
+/** Intake: adding, removing and replacing photos, and the host's verdicts on them. */
+
+export const photosAdded = (state: AppState, added: LocalPhoto[]): AppState => {
+  const room = PHOTO_LIMITS.max - state.photos.length;
+  const kept = added.slice(0, Math.max(room, 0));
+  const dropped = added.length - kept.length;
+  return {
+    ...state,
+    photos: [...state.photos, ...kept],
+    photoNotice:
+      dropped > 0
+        ? `You can use at most ${PHOTO_LIMITS.max} photos: ${dropped} ${dropped === 1 ? 'was' : 'were'} not added.`
+        : null,
+    startError: null,
+  };
+};
+
+export const photoRemoved = (state: AppState, key: string): AppState => ({
+  ...state,
+  photos: state.photos.filter((photo) => photo.key !== key),
+  photoNotice: null,
+  startError: null,
+});
+
+export const photoReplaced = (
+  state: AppState,
+  { key, photo }: { key: string; photo: LocalPhoto },
+): AppState => ({
+  ...state,
+  photos: state.photos.map((old) => (old.key === key ? photo : old)),
+  photoNotice: null,
+  startError: null,
+});
+
+export const intakeChecking = (state: AppState): AppState => ({
+  ...state,
+  intake: { ...state.intake, checking: true, error: null },
+});
+
+export const intakeChecked = (
+  state: AppState,
+  { keys, report }: { keys: string[]; report: IntakeReport },
+): AppState => ({
+  ...state,
+  intake: { checkedKeys: keys, report, checking: false, error: null },
+});
+
+export const intakeFailed = (state: AppState, error: ApiErrorShape): AppState => ({
+  ...state,
+  intake: { ...state.intake, checking: false, error },
+});

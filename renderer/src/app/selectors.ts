@@ -1,0 +1,63 @@
+import type { AppStatus, PhotoVerdict, RunCountdown } from '../../../main/api/contract.ts';
+import { PHOTO_LIMITS, STYLE_LIMITS, type AppState, type LocalPhoto } from './state.ts';
+
+/** Derived facts the screens read; pure functions of the state. */
+
+/** True when the last check answered exactly the photos on screen. */
+export function intakeIsCurrent(state: AppState): boolean {
+  const { checkedKeys } = state.intake;
+  return (
+    checkedKeys.length === state.photos.length &&
+    checkedKeys.every((key, index) => state.photos[index]?.key === key)
+  );
+}
+
+/** The verdict for each photo on screen, when the check that produced it covered that photo. */
+export function verdictFor(state: AppState, photo: LocalPhoto): PhotoVerdict | undefined {
+  const index = state.intake.checkedKeys.indexOf(photo.key);
+  return index < 0 ? undefined : state.intake.report?.verdicts[index];
+}
+
+export function photosReady(state: AppState): boolean {
+  return (
+    state.photos.length >= PHOTO_LIMITS.min &&
+    state.photos.length <= PHOTO_LIMITS.max &&
+    intakeIsCurrent(state) &&
+    state.intake.report?.canStart === true
+  );
+}
+
+export function stylesReady(state: AppState): boolean {
+  const n = state.selectedStyles.length;
+  return n >= STYLE_LIMITS.min && n <= STYLE_LIMITS.max;
+}
+
+export function quotaLeft(status: AppStatus): number {
+  return Math.max(status.quota.limit - status.quota.used, 0);
+}
+
+export function runIsActive(state: AppState): boolean {
+  return state.run !== null && state.run.outcome === null;
+}
+
+/** Everything the start button needs; the reason is shown next to it when it is disabled. */
+export function startBlocker(state: AppState): string | null {
+  if (state.status.state !== 'ready') return 'Waiting for the app to be ready.';
+  const status = state.status.value;
+  if (!status.model) return 'Install a model first.';
+  if (runIsActive(state)) return 'A run is in progress.';
+  if (quotaLeft(status) === 0) return "Today's run is used.";
+  if (!photosReady(state)) return 'Add 3–10 accepted photos first.';
+  if (!stylesReady(state)) return `Choose 1–${STYLE_LIMITS.max} styles first.`;
+  return null;
+}
+
+/** Seconds left before a run's deletion, ticked down locally from when runs:list answered. */
+export function secondsLeft(
+  countdown: RunCountdown,
+  fetchedAt: number,
+  now: number,
+): number | null {
+  if (countdown.secondsUntilDeletion === null) return null;
+  return Math.max(0, countdown.secondsUntilDeletion - Math.floor((now - fetchedAt) / 1000));
+}

@@ -1,0 +1,147 @@
+import { intakeIsCurrent, photosReady, verdictFor } from '../app/selectors.ts';
+import { PHOTO_LIMITS, type LocalPhoto } from '../app/state.ts';
+import { useStore } from '../app/store.tsx';
+import { Dropzone } from '../components/Dropzone.tsx';
+import { Icon } from '../components/Icon.tsx';
+import { Notice } from '../components/Notice.tsx';
+import { PhotoCard } from '../components/PhotoCard.tsx';
+import { Pill, Screen } from '../components/Screen.tsx';
+
+let nextKey = 0;
+
+/** Reads a picked or dropped file into memory: the page sends bytes and a name, never a path. */
+async function readPhoto(file: File): Promise<LocalPhoto> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  return {
+    key: `photo-${++nextKey}`,
+    name: file.name,
+    bytes,
+    previewUrl: URL.createObjectURL(new Blob([bytes], { type: file.type || 'image/*' })),
+  };
+}
+
+export function IntakeScreen() {
+  const { state, dispatch } = useStore();
+  const { photos, intake } = state;
+  const ready = photosReady(state);
+  const accepted = photos.filter((photo) => verdictFor(state, photo)?.ok).length;
+  const countTone =
+    photos.length === 0 ? 'neutral' : photos.length < PHOTO_LIMITS.min ? 'warning' : 'success';
+
+  const add = async (files: File[]) => {
+    dispatch({ type: 'photosAdded', payload: await Promise.all(files.map(readPhoto)) });
+  };
+  const remove = (photo: LocalPhoto) => {
+    dispatch({ type: 'photoRemoved', payload: photo.key });
+    URL.revokeObjectURL(photo.previewUrl);
+  };
+  const replace = async (old: LocalPhoto, file: File) => {
+    dispatch({ type: 'photoReplaced', payload: { key: old.key, photo: await readPhoto(file) } });
+    URL.revokeObjectURL(old.previewUrl);
+  };
+
+  const report = intake.report;
+  const refused = photos.length - accepted;
+  const current = !intake.checking && report !== null && intakeIsCurrent(state);
+
+  return (
+    <Screen
+      id="photos"
+      title="Add your photos"
+      subtitle="3–10 photos of your face, only you in each. They are checked and kept on this computer only."
+      aside={
+        <Pill tone={countTone} testId="photo-counter">
+          {photos.length} of 3–10 photos
+        </Pill>
+      }
+      footer={
+        <>
+          <p className="action-hint" aria-live="polite">
+            {photos.length < PHOTO_LIMITS.min
+              ? `Add ${PHOTO_LIMITS.min - photos.length} more ${PHOTO_LIMITS.min - photos.length === 1 ? 'photo' : 'photos'} to continue.`
+              : intake.checking
+                ? 'Checking your photos…'
+                : ready
+                  ? `${accepted} photos accepted.`
+                  : 'Replace or remove the refused photos to continue.'}
+          </p>
+          <button
+            type="button"
+            className="button"
+            data-variant="primary"
+            disabled={!ready}
+            onClick={() => dispatch({ type: 'stepChosen', payload: 'styles' })}
+          >
+            Choose styles <Icon name="arrowRight" />
+          </button>
+        </>
+      }
+    >
+      <Dropzone
+        compact={photos.length > 0}
+        disabled={photos.length >= PHOTO_LIMITS.max}
+        onFiles={(files) => void add(files)}
+      />
+      {state.photoNotice && <Notice tone="warning">{state.photoNotice}</Notice>}
+      {intake.error && (
+        <Notice tone="error" title="The photos could not be checked">
+          {intake.error.message}
+        </Notice>
+      )}
+      {current && refused > 0 && photos.length > 0 && (
+        <Notice
+          tone="warning"
+          title={`${refused} of ${photos.length} photos can't be used`}
+          testId="intake-summary"
+        >
+          {report.startMessage ?? 'Replace or remove them: each card says why.'}
+        </Notice>
+      )}
+      {current &&
+        report.warnings.map((warning) => (
+          <Notice key={warning.message} tone="info" testId="intake-warning">
+            {warning.message}
+          </Notice>
+        ))}
+      {photos.length > 0 && (
+        <ul className="photo-grid" aria-label="Your photos">
+          {photos.map((photo) => {
+            const verdict = verdictFor(state, photo);
+            return (
+              <PhotoCard
+                key={photo.key}
+                name={photo.name}
+                previewUrl={photo.previewUrl}
+                verdict={verdict ? { state: 'done', verdict } : { state: 'checking' }}
+                onRemove={() => remove(photo)}
+                onReplace={(file) => void replace(photo, file)}
+              />
+            );
+          })}
+        </ul>
+      )}
+      <div className="visually-hidden" aria-live="polite" data-testid="verdicts-live">
+        {current && photos.length > 0
+          ? `${accepted} of ${photos.length} photos accepted.` +
+            report.verdicts
+              .filter((verdict) => !verdict.ok)
+              .map((verdict) => ` ${verdict.name}: ${verdict.message ?? 'refused'}.`)
+              .join('')
+          : ''}
+      </div>
+      {photos.length === 0 && (
+        <ul className="tips" aria-label="Tips for good photos">
+          <li>
+            <Icon name="check" /> Your face clearly visible, looking at the camera
+          </li>
+          <li>
+            <Icon name="check" /> Different angles, light and backgrounds help
+          </li>
+          <li>
+            <Icon name="x" /> No group photos, no sunglasses, no heavy filters
+          </li>
+        </ul>
+      )}
+    </Screen>
+  );
+}
