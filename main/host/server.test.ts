@@ -304,7 +304,7 @@ describe('events', () => {
       blocked: 0,
     });
     // The page left: its listener goes with it.
-    for (let i = 0; i < 50 && service.listeners > 0; i++)
+    for (let i = 0; i < 500 && service.listeners > 0; i++)
       await new Promise((r) => setTimeout(r, 10));
     assert.equal(service.listeners, 0);
   });
