@@ -58,6 +58,20 @@ describe('img2img in process', () => {
     assert.equal(after.decoderCalls - before.decoderCalls, 3);
   });
 
+  test('a keyed photo is encoded once per key and size, and keys never meet hashed photos', async () => {
+    const before = await engine.stats();
+    const photo = image.map((v) => v * 0.5);
+    const larger = new SeededNoise(8).normal(3 * 128 * 128).map((v) => Math.tanh(v));
+    for (const seed of [1, 2])
+      await engine.img2img(request({ image: photo, imageKey: 'p1', seed }));
+    const keyed = await engine.img2img(request({ image: photo, imageKey: 'p1' }));
+    await engine.img2img(request({ image: larger, size: 128, imageKey: 'p1' }));
+    const hashed = await engine.img2img(request({ image: photo }));
+    const after = await engine.stats();
+    assert.equal(after.imageEncoderCalls - before.imageEncoderCalls, 3);
+    assert.deepEqual(keyed.image, hashed.image);
+  });
+
   test('given noise, a latent_parameters encoder contributes its mean: the seed no longer matters', async () => {
     const noise = new SeededNoise(99).normal(4 * (SIZE / 8) ** 2);
     const a = await engine.img2img(request({ noise, seed: 1 }));

@@ -68,7 +68,7 @@ export async function img2img(
   //    else a seeded sample, as diffusers' retrieve_latents(sample_mode="sample") does.
   throwIfAborted();
   const encodeImageStart = performance.now();
-  const encoded = await encodeImage(model, caches, request.image, size);
+  const encoded = await encodeImage(model, caches, request, size);
   const encodeImageMs = performance.now() - encodeImageStart;
   const x0 = scaledLatents(encoded, model.encoder.part.scale, request.noise ? undefined : rng);
 
@@ -137,6 +137,8 @@ function checkRequest(request: Img2ImgRequest, latentLength: number): void {
       `image must be [1,3,${size},${size}] (${3 * size * size} values), got ${request.image.length}`,
     );
   }
+  if (request.imageKey !== undefined && typeof request.imageKey !== 'string')
+    fail(`imageKey must be text, got ${typeof request.imageKey}`);
   if (!Number.isInteger(request.steps) || request.steps < 1)
     fail(`steps must be a positive integer, got ${request.steps}`);
   if (!(request.strength > 0 && request.strength <= 1))
@@ -167,13 +169,15 @@ async function encodePrompts(
 async function encodeImage(
   model: SdModel,
   caches: PipelineCaches,
-  image: Float32Array,
+  { image, imageKey }: Img2ImgRequest,
   size: number,
 ): Promise<EncodedImage> {
-  const key = createHash('sha256')
-    .update(model.encoder.part.file)
-    .update(Buffer.from(image.buffer, image.byteOffset, image.byteLength))
-    .digest('hex');
+  const pixels =
+    imageKey ??
+    createHash('sha256')
+      .update(Buffer.from(image.buffer, image.byteOffset, image.byteLength))
+      .digest('hex');
+  const key = JSON.stringify([model.encoder.part.file, size, imageKey === undefined, pixels]);
   const cached = caches.images.get(key);
   if (cached) return cached;
   const encoded = await model.encoder.encode(image, size, size);

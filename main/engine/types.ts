@@ -10,6 +10,11 @@ export type ModelFamily = 'sd15' | 'turbo' | 'lcm';
 export interface Img2ImgRequest {
   /** [1, 3, size, size], already resized and cropped (see image.ts). */
   image: Float32Array;
+  /**
+   * Names `image` in the engine's image-latent cache, sparing a hash of its 3 MB on every request
+   * (a run sends each photo ten times). Requests that share a key must carry the same pixels.
+   */
+  imageKey?: string;
   size: number;
   prompt: string;
   /** Used only under classifier-free guidance (guidance > 1, not LCM). */

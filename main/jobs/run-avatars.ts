@@ -135,6 +135,7 @@ export async function runAvatars(
           {
             ...settings.get(planned.styleId)!,
             image: images[planned.photo]!,
+            imageKey: `${runId}/${planned.photo}`,
             size,
             seed: attempt.retries ? retrySeed(planned.seed, attempt.retries) : planned.seed,
           },

@@ -29,8 +29,8 @@ export function photoTensors(size: number, names = RUN_PHOTOS): Promise<Float32A
 
 /**
  * The img2img requests of one run. `fresh` makes this run's prompts and photos new to the
- * engine's caches (a trailing space the tokenizer drops; one pixel nudged by 1e-6), so every
- * repetition pays its text and image encodes as a user's first run does, without reloading.
+ * engine's caches (a trailing space the tokenizer drops; a new image key), so every repetition
+ * pays its text and image encodes as a user's first run does, without reloading.
  */
 export async function avatarRunRequests(
   family: ModelFamily,
@@ -39,12 +39,8 @@ export async function avatarRunRequests(
   fresh = 0,
 ): Promise<Img2ImgRequest[]> {
   const styles = pickStyles(await loadStyleCatalog(), RUN_STYLES);
-  // Shared memory, as runAvatars holds its photos for the engine's worker.
-  const images = photos.map((photo) => {
-    const copy = sharedFloat32(photo);
-    copy[0] = copy[0]! + fresh * 1e-6;
-    return copy;
-  });
+  // Shared memory and keyed, as runAvatars holds its photos for the engine's worker.
+  const images = photos.map(sharedFloat32);
   const plan = planAvatars(RUN_STYLES, images.length, MAX_AVATARS, 1);
   return plan.map((planned) => {
     const settings = styleSettings(
@@ -56,6 +52,7 @@ export async function avatarRunRequests(
       prompt: settings.prompt + ' '.repeat(fresh),
       negativePrompt: settings.negativePrompt + ' '.repeat(fresh),
       image: images[planned.photo]!,
+      imageKey: `${fresh}/${planned.photo}`,
       size,
       seed: planned.seed,
     };

@@ -39,6 +39,13 @@ test('float32 latents are handed over without a copy', () => {
   assert.equal(tensorFor(meta('float32'), latents, [1, 4, 2, 2], 'unet').data, latents);
 });
 
+test('shared-memory input is copied into memory onnxruntime accepts, values intact', () => {
+  const photo = new Float32Array(new SharedArrayBuffer(48)).map((_, i) => i / 7);
+  const data = tensorFor(meta('float32'), photo, [1, 3, 2, 2], 'vae_encoder').data;
+  assert.ok(data instanceof Float32Array && !(data.buffer instanceof SharedArrayBuffer));
+  assert.deepEqual(Array.from(data), Array.from(photo));
+});
+
 test('a non-numeric input type is a typed error naming the file', () => {
   assert.throws(
     () => tensorFor(meta('string'), [1], [1], 'unet/model.onnx'),
