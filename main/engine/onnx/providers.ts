@@ -1,5 +1,6 @@
 import { env, InferenceSession } from 'onnxruntime-node';
 import { EngineError } from '../errors.ts';
+import { defaultIntraOpThreads } from './threads.ts';
 
 // Every onnxruntime failure reaches us as an exception that we report with its file; its own log
 // would repeat it on the user's terminal (a GPU provider that cannot load is routine).
@@ -49,7 +50,7 @@ export function candidateProviders(
 }
 
 export interface SessionOptions {
-  /** Threads per operator; undefined lets onnxruntime pick (one per physical core). */
+  /** Threads per operator; undefined means one per physical core (threads.ts). */
   intraOpThreads?: number;
 }
 
@@ -60,7 +61,7 @@ function sessionOptions(
   return {
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
-    ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+    intraOpNumThreads: options.intraOpThreads ?? defaultIntraOpThreads(),
   };
 }
 
