@@ -3,7 +3,10 @@ import path from 'node:path';
 import { EngineError } from './errors.ts';
 
 export const AUTOENCODER_CHOICES = ['auto', 'full', 'tiny'] as const;
-/** full: the model's own VAE; tiny: TAESD (~20x cheaper on CPU); auto: the full VAE when present. */
+/**
+ * full: the model's own VAE; tiny: TAESD (~20x cheaper on CPU); auto: TAESD when the model runs
+ * on the CPU and the folder has both its halves, else the full VAE when present (model.ts).
+ */
 export type AutoencoderChoice = (typeof AUTOENCODER_CHOICES)[number];
 
 /** One ONNX file of the folder, with the name users see in messages. */
@@ -26,6 +29,8 @@ export interface ModelFolder {
   unet: ComponentFile;
   encoder: AutoencoderPart;
   decoder: AutoencoderPart;
+  /** Under 'auto', TAESD when the folder has both halves: the CPU's pick (model.ts). */
+  tiny?: { encoder: AutoencoderPart; decoder: AutoencoderPart };
   tokenizerDir: string;
   /** scheduler/scheduler_config.json, parsed but not interpreted (the schedulers own that). */
   schedulerConfig: unknown;
@@ -87,6 +92,14 @@ export async function readModelFolder(
     unet: await required('unet'),
     encoder: await pickAutoencoder(dir, 'encoder', full.encoder, tiny.encoder, autoencoder),
     decoder: await pickAutoencoder(dir, 'decoder', full.decoder, tiny.decoder, autoencoder),
+    ...(autoencoder === 'auto' && tiny.encoder && tiny.decoder
+      ? {
+          tiny: {
+            encoder: await pickAutoencoder(dir, 'encoder', undefined, tiny.encoder, 'tiny'),
+            decoder: await pickAutoencoder(dir, 'decoder', undefined, tiny.decoder, 'tiny'),
+          },
+        }
+      : {}),
     tokenizerDir,
     schedulerConfig: await readJson(schedulerConfigFile, dir),
   };

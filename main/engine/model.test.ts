@@ -162,22 +162,35 @@ describe('a broken model folder is a typed error naming the file', () => {
 });
 
 describe('autoencoder choice', () => {
-  test('the full VAE is the default; TAESD when asked or when it is all there is', async () => {
+  test('on the CPU, TAESD is the default where the folder has both halves; the VAE when asked', async () => {
     const dir = await copyOfFixture('turbo');
     const taesd = await fixtureModel('turbo-taesd');
     for (const part of ['taesd_encoder', 'taesd_decoder']) {
       await cp(path.join(taesd, part), path.join(dir, part), { recursive: true });
     }
     for (const [choice, kind] of [
-      ['auto', 'full'],
+      ['auto', 'tiny'],
       ['full', 'full'],
       ['tiny', 'tiny'],
     ] as const) {
-      const model = await loadModel({ dir, autoencoder: choice });
+      const model = await loadModel({ dir, autoencoder: choice, provider: 'cpu' });
+      assert.equal(model.providers.provider, 'cpu');
       assert.equal(model.encoder.part.kind, kind, choice);
       assert.equal(model.decoder.part.kind, kind, choice);
       await model.release();
     }
+  });
+
+  test('half a TAESD is not used: the full VAE stays the default', async () => {
+    const dir = await copyOfFixture('turbo');
+    const taesd = await fixtureModel('turbo-taesd');
+    await cp(path.join(taesd, 'taesd_decoder'), path.join(dir, 'taesd_decoder'), {
+      recursive: true,
+    });
+    const model = await loadModel({ dir, provider: 'cpu' });
+    assert.equal(model.encoder.part.kind, 'full');
+    assert.equal(model.decoder.part.kind, 'full');
+    await model.release();
   });
 });
 

@@ -73,8 +73,11 @@ export async function loadModel(options: LoadModelOptions): Promise<SdModel> {
   try {
     const unet = Unet.create(await open(folder.unet));
     const textEncoder = await TextEncoder.create(await open(folder.textEncoder), tokenizer);
-    const encoder = ImageEncoder.create(await open(folder.encoder), folder.encoder);
-    const decoder = ImageDecoder.create(await open(folder.decoder), folder.decoder);
+    // On the CPU the full VAE is 70-80% of a turbo avatar and TAESD ~20x cheaper (scripts/bench,
+    // part 3); a GPU decodes either in a fraction of a UNet call, so it keeps the model's own.
+    const parts = chosen === 'cpu' && folder.tiny ? folder.tiny : folder;
+    const encoder = ImageEncoder.create(await open(parts.encoder), parts.encoder);
+    const decoder = ImageDecoder.create(await open(parts.decoder), parts.decoder);
     checkHiddenSizes(folder, textEncoder, unet);
     return {
       folder,
