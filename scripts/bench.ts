@@ -1,9 +1,9 @@
 /**
- * npm run bench [-- --quick] [--json FILE] [--parts 1,2,3,4] [--reps N] [--size N] [--scale S]
+ * npm run bench [-- --quick] [--json FILE] [--parts 1,2,3,4,5] [--reps N] [--size N] [--scale S]
  *
  * Where a run's time goes (issue 7): 1 overhead of the engine over its bare session.run calls,
  * 2 the per-run caches, 3 seconds per avatar on SD-Turbo-shaped models, 4 intake, moderation
- * and identity. Prints a table naming the machine and writes the figures as JSON. `--quick`
+ * and likeness, 5 the app's whole 30-avatar job against the compute it cannot avoid. Prints a table naming the machine and writes the figures as JSON. `--quick`
  * runs parts 1 and 2 on the tiny fixtures (under a minute) and ends with the overhead ratio.
  */
 import { resolve } from 'node:path';
@@ -15,6 +15,7 @@ import { measurePlanning, planningRows } from './bench/planning.ts';
 import { measureProduct, productRows } from './bench/product.ts';
 import { formatTable, markdownTable, writeJson, type Row } from './bench/report.ts';
 import { measureShapes, shapesRows } from './bench/shapes.ts';
+import { measureWholeRun, wholeRunRows, type WholeRunResult } from './bench/whole-run.ts';
 
 const { values } = parseArgs({
   options: {
@@ -28,7 +29,7 @@ const { values } = parseArgs({
   },
 });
 const quick = values.quick;
-const parts = new Set((values.parts ?? (quick ? '1,2' : '1,2,3,4')).split(',').map(Number));
+const parts = new Set((values.parts ?? (quick ? '1,2' : '1,2,3,4,5')).split(',').map(Number));
 const reps = Number(values.reps ?? 5);
 const size = Number(values.size);
 const scale = Number(values.scale);
@@ -40,7 +41,7 @@ if (
   !(scale > 0 && scale <= 1)
 ) {
   console.error(
-    'usage: npm run bench -- [--quick] [--json FILE] [--parts 1,2,3,4] [--reps N] [--size N] [--scale S]',
+    'usage: npm run bench -- [--quick] [--json FILE] [--parts 1,2,3,4,5] [--reps N] [--size N] [--scale S]',
   );
   process.exit(2);
 }
@@ -85,9 +86,22 @@ if (parts.has(4)) {
   rows.push(...productRows(product));
 }
 
+let wholeRun: WholeRunResult | undefined;
+if (parts.has(5)) {
+  progress(`part 5: the whole 30-avatar run at scale ${scale}, ${size}px`);
+  wholeRun = await measureWholeRun({ scale, size, reps, progress });
+  results.wholeRun = wholeRun;
+  rows.push(...wholeRunRows(wholeRun));
+}
+
 console.log(values.markdown ? markdownTable(rows) : formatTable(rows));
 await writeJson(values.json, { command, machine, date: new Date().toISOString(), results, rows });
 console.log(`wrote ${values.json}`);
+if (wholeRun) {
+  console.log(
+    `whole run ${wholeRun.ratio.toFixed(3)}x its unavoidable compute (${(wholeRun.total.median / 1000).toFixed(1)} s vs ${(wholeRun.unavoidable.median / 1000).toFixed(1)} s)`,
+  );
+}
 if (overhead) {
   const { engine, bare } = overhead;
   console.log(

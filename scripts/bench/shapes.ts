@@ -41,7 +41,7 @@ export async function measureShapes(options: ShapesOptions): Promise<ShapesResul
     { label: 'int8 UNet + full VAE', dir: int8, autoencoder: 'full', size, reps },
     { label: 'int8 UNet + TAESD', dir: int8, autoencoder: 'tiny', size, reps },
     {
-      label: 'int8 UNet + TAESD, 1 thread',
+      label: 'int8 UNet + TAESD, 1 thread (onnxruntime left to itself here)',
       dir: int8,
       autoencoder: 'tiny',
       threads: 1,
