@@ -80,7 +80,7 @@ if (parts.has(3)) {
   rows.push(...shapesRows(shapes));
 }
 if (parts.has(4)) {
-  progress(`part 4: intake, moderation, identity, ${reps} repetitions`);
+  progress(`part 4: intake, moderation, likeness, ${reps} repetitions`);
   const product = await measureProduct(reps);
   results.product = product;
   rows.push(...productRows(product));

@@ -30,8 +30,15 @@ test('settings: model, device, retention, daily limit, theme', async ({ app: pag
   await expect(page.getByRole('checkbox', { name: /Instant mode/ })).toBeChecked();
   await screenshot(page, '14-settings');
 
+  // The system's scheme rules until the user picks one; a pick outlasts a system change.
+  const body = page.locator('body');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await expect(body).toHaveCSS('background-color', 'rgb(17, 18, 20)');
+  await page.emulateMedia({ colorScheme: 'light' });
+  await expect(body).toHaveCSS('background-color', 'rgb(245, 246, 248)');
   await page.getByRole('radio', { name: 'Dark' }).check();
   await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+  await expect(body).toHaveCSS('background-color', 'rgb(17, 18, 20)');
   await page.getByRole('button', { name: 'Back to the studio' }).click();
   await page.getByRole('button', { name: /Generate/ }).click();
   await expect(page.getByTestId('retention-rule')).toContainText('1 minute after the run ends');

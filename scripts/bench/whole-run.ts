@@ -3,7 +3,8 @@
  * its worker thread, moderation, likeness, the encrypted store) making 30 avatars of 5 styles from
  * 3 photos on the SD-Turbo-shaped int8 model with TAESD, the CPU's default. Its limit is the
  * compute it cannot avoid: the session.run calls the engine counted during the run, each priced
- * at its bare median, measured afterwards in this process on the same model and thread count.
+ * at its bare median, measured in this process on the same model and thread count before the runs
+ * and after them (a shared machine drifts by 10-15% over the minutes a run takes).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -35,6 +36,8 @@ export interface WholeRunResult {
   total: Summary;
   intake: Summary;
   generate: Summary;
+  /** The engine's own time in its worker, summed over the avatars kept. */
+  engine: Summary;
   /** Avatars kept and regenerations after a moderation refusal, per repetition. */
   avatars: number[];
   blocked: number[];
@@ -66,10 +69,13 @@ export async function measureWholeRun(options: WholeRunOptions): Promise<WholeRu
   const total: number[] = [];
   const intake: number[] = [];
   const generate: number[] = [];
+  const engine: number[] = [];
   const avatars: number[] = [];
   const blocked: number[] = [];
   const calls: Record<Component, number>[] = [];
   let model: { provider: string; autoencoder: string } | undefined;
+  progress('  bare session.run calls, before');
+  const bareBefore = await bareSamples(dir, size);
   try {
     // One run a day: each repetition gets a store of its own.
     const store = (rep: number) => openStore({ dataDir: join(root, `run-${rep}`) });
@@ -93,6 +99,7 @@ export async function measureWholeRun(options: WholeRunOptions): Promise<WholeRu
         total.push(result.timings.totalMs);
         intake.push(result.timings.intakeMs);
         generate.push(result.timings.generateMs);
+        engine.push(result.avatars.reduce((sum, a) => sum + a.ms, 0));
         avatars.push(result.avatars.length);
         blocked.push(result.blocked);
       }
@@ -104,8 +111,11 @@ export async function measureWholeRun(options: WholeRunOptions): Promise<WholeRu
     await rm(root, { recursive: true, force: true });
   }
 
-  progress('  bare session.run calls of the same model');
-  const perCall = await barePerCall(dir, size, reps);
+  progress('  bare session.run calls, after');
+  const bareAfter = await bareSamples(dir, size);
+  const perCall = Object.fromEntries(
+    COMPONENTS.map((c) => [c, summarize([...bareBefore[c], ...bareAfter[c]])]),
+  ) as Record<Component, Summary>;
   const unavoidable = summarize(
     calls.map((run) => COMPONENTS.reduce((sum, c) => sum + run[c] * perCall[c].median, 0)),
   );
@@ -118,6 +128,7 @@ export async function measureWholeRun(options: WholeRunOptions): Promise<WholeRu
     total: totalSummary,
     intake: summarize(intake),
     generate: generateSummary,
+    engine: summarize(engine),
     avatars,
     blocked,
     calls,
@@ -128,12 +139,8 @@ export async function measureWholeRun(options: WholeRunOptions): Promise<WholeRu
   };
 }
 
-/** One avatar's calls (its first encodes the prompt and the photo), replayed bare. */
-async function barePerCall(
-  dir: string,
-  size: number,
-  reps: number,
-): Promise<Record<Component, Summary>> {
+/** One avatar's calls (its first encodes the prompt and the photo), replayed bare 3 times. */
+async function bareSamples(dir: string, size: number): Promise<Record<Component, number[]>> {
   const engine = new Engine();
   try {
     await engine.load({ dir, provider: 'cpu' });
@@ -148,17 +155,14 @@ async function barePerCall(
     >;
     // The first calls of a session allocate its buffers: one untimed replay, then at least three.
     await replay(calls);
-    for (let rep = 0; rep < Math.max(reps, 3); rep++) {
+    for (let rep = 0; rep < 3; rep++) {
       const { byComponent } = await replay(calls);
       for (const c of COMPONENTS) {
         const count = calls.filter((call) => call.component === c).length;
         samples[c].push(byComponent[c] / count);
       }
     }
-    return Object.fromEntries(COMPONENTS.map((c) => [c, summarize(samples[c])])) as Record<
-      Component,
-      Summary
-    >;
+    return samples;
   } finally {
     await engine.close();
   }
@@ -187,6 +191,14 @@ export function wholeRunRows(r: WholeRunResult): Row[] {
       summary: r.generate,
       unit: 's',
       ratio: r.generateRatio,
+      note: 'vs unavoidable',
+    },
+    {
+      part,
+      what: '    of which img2img in the worker',
+      summary: r.engine,
+      unit: 's',
+      ratio: r.engine.median / r.unavoidable.median,
       note: 'vs unavoidable',
     },
     {
