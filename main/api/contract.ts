@@ -101,8 +101,8 @@ export interface AvatarSummary {
   /** The source photo's name. */
   photo: string;
   seed: number;
-  /** Likeness to the source photo: face-descriptor distance, smaller is closer; below ~0.6, alike. */
-  identity: number;
+  /** Likeness to the source photo (face-descriptor distance, smaller is closer); null: no face found. */
+  identity: number | null;
 }
 
 export type RunPhase = 'loading' | 'intake' | 'generating' | 'done';

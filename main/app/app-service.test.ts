@@ -180,7 +180,7 @@ describe('with a model', () => {
     assert.equal(finished.cancelled, false);
     assert.equal(finished.error, undefined);
     assert.equal(finished.avatars.length, 3);
-    const identities = finished.avatars.map((a) => a.identity);
+    const identities = finished.avatars.map((a) => a.identity ?? Infinity);
     assert.deepEqual(
       identities,
       [...identities].sort((a, b) => a - b),

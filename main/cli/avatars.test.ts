@@ -90,7 +90,7 @@ describe('npm run avatars', () => {
       const result = await avatars(args, data, true);
       assert.equal(result.code, 0, result.stderr);
       const manifest = JSON.parse(result.stdout) as {
-        avatars: { file: string; styleId: string; seed: number; identity: number }[];
+        avatars: { file: string; styleId: string; seed: number; identity: number | null }[];
         runId: string;
       };
       assert.equal(manifest.avatars.length, 4);

@@ -124,8 +124,10 @@ async function main(argv: string[]): Promise<void> {
         `${manifest.avatars.length} avatars in ${outDir} (${(result.timings.totalMs / 1000).toFixed(1)} s on ${result.model.provider}; ${result.blocked} blocked by moderation), best likeness first:`,
       );
       for (const avatar of manifest.avatars) {
+        const identity =
+          avatar.identity === null ? 'no face found' : `identity ${avatar.identity.toFixed(3)}`;
         console.log(
-          `  ${avatar.file}  ${avatar.styleId} from ${avatar.photo}, seed ${avatar.seed}, identity ${avatar.identity.toFixed(3)}`,
+          `  ${avatar.file}  ${avatar.styleId} from ${avatar.photo}, seed ${avatar.seed}, ${identity}`,
         );
       }
     }

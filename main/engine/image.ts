@@ -66,19 +66,17 @@ export async function loadImageTensor(
   return tensor;
 }
 
-/** 8-bit RGB pixels, rows top to bottom, 3 bytes each: what sharp's `.raw()` reads and writes. */
-export interface RgbImage {
-  readonly data: Buffer;
-  readonly width: number;
-  readonly height: number;
-}
-
 /**
- * The VAE decoder's `sample` (NCHW [1, 3, height, width] in [-1, 1]) as 8-bit RGB pixels, as
- * diffusers computes them in float32: round(clip(x/2 + 0.5, 0, 1) · 255), rounding halves to
- * even as numpy does; NaN becomes 0, as numpy's cast to uint8 gives it.
+ * The VAE decoder's `sample` (NCHW [1, 3, height, width] in [-1, 1]) as an 8-bit RGB PNG with no
+ * metadata. Same tensor, same bytes. Pixels follow diffusers in float32:
+ * round(clip(x/2 + 0.5, 0, 1) · 255), rounding halves to even as numpy does; NaN becomes 0, as
+ * numpy's cast to uint8 gives it.
  */
-export function tensorToRgb(data: Float32Array, width: number, height: number): RgbImage {
+export async function tensorToPng(
+  data: Float32Array,
+  width: number,
+  height: number,
+): Promise<Buffer> {
   if (!Number.isSafeInteger(width) || !Number.isSafeInteger(height) || width <= 0 || height <= 0) {
     throw new EngineError(
       'BAD_ARGUMENT',
@@ -96,24 +94,10 @@ export function tensorToRgb(data: Float32Array, width: number, height: number): 
   for (let i = 0; i < plane; i++) {
     for (let c = 0; c < 3; c++) rgb[3 * i + c] = toByte(data[c * plane + i]!);
   }
-  return { data: rgb, width, height };
-}
-
-/** RGB pixels as a PNG with no metadata. Same pixels, same bytes. */
-export async function rgbToPng({ data, width, height }: RgbImage): Promise<Buffer> {
-  const encoded = await sharp(data, { raw: { width, height, channels: 3 } })
+  const encoded = await sharp(rgb, { raw: { width, height, channels: 3 } })
     .png()
     .toBuffer();
   return withoutAncillaryChunks(encoded);
-}
-
-/** The decoder's `sample` as a PNG: tensorToRgb, then rgbToPng. */
-export async function tensorToPng(
-  data: Float32Array,
-  width: number,
-  height: number,
-): Promise<Buffer> {
-  return rgbToPng(tensorToRgb(data, width, height));
 }
 
 /**

@@ -109,14 +109,7 @@ async function checkOne(
   ]);
   return {
     verdict: { name, ok: true, moderation },
-    keep: {
-      name,
-      crop: crop.png,
-      cropFace: crop.face,
-      face,
-      descriptor,
-      perceptualHash: hash,
-    },
+    keep: { name, crop, face, descriptor, perceptualHash: hash },
   };
 }
 

@@ -29,8 +29,8 @@ export interface AvatarRecord {
   /** Generations refused by moderation before this one passed (at most 2). */
   retries: number;
   moderation: { allowed: true; scores: NsfwScores };
-  /** Face-descriptor distance to the source photo's face (likeness.ts); below ~0.6, alike. */
-  identity: number;
+  /** Face-descriptor distance to the source photo's face; null when no face was found. */
+  identity: number | null;
   ms: number;
 }
 
@@ -55,7 +55,7 @@ export interface AvatarRunResult {
   size: number;
   verdicts: readonly PhotoVerdict[];
   warnings: readonly IntakeWarning[];
-  /** Best likeness first (smallest identity distance). */
+  /** Best identity first (smallest distance), avatars without a face last. */
   avatars: AvatarRecord[];
   /** Generations discarded by moderation, retries included. */
   blocked: number;

@@ -14,7 +14,8 @@ import { Pill, Screen } from '../components/Screen.tsx';
 import { ExportDialog } from './ExportDialog.tsx';
 
 /** Face-descriptor distance in words: smaller is closer; 0.6 is the same-person threshold. */
-function likenessLabel(identity: number): string {
+function likenessLabel(identity: number | null): string {
+  if (identity === null) return 'No face found';
   if (identity < 0.4) return 'Strong likeness';
   if (identity < 0.6) return 'Good likeness';
   return 'Weak likeness';
