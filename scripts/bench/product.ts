@@ -103,7 +103,7 @@ export function productRows(r: ProductResult): Row[] {
       what: 'identity score per avatar (512)',
       summary: r.identityPerAvatar,
       unit: 's',
-      note: 'after generation, serial',
+      note: 'overlaps the next UNet call',
     },
   ];
 }
