@@ -2,14 +2,20 @@ import { expect, test } from '../support/fixtures.ts';
 import path from 'node:path';
 import { SCREENSHOT_DIR, screenshot, startRun } from '../support/ui.ts';
 
+// Big avatars make each one take long enough to cancel between them: at the suite's 64 px the
+// fixture model makes all 30 in a second or two, over before the click lands.
+test.use({ avatarSize: 768 });
+
 test('cancel stops the run mid-way and deletes the uploads', async ({ app: page, host }) => {
   await startRun(page, { avatars: 30, styles: 3 });
 
   // Progress per avatar and overall, with an ETA once the first step is measured.
   await expect(page.getByTestId('avatar-slot')).toHaveCount(30);
-  await expect(page.locator('[data-testid=avatar-slot][data-state=done]').first()).toBeVisible();
-  // Quick, light only: with the tiny fixture model the whole run takes about 30 s.
+  await expect(page.getByTestId('eta')).toHaveCount(1);
+  // Quick, light only, and before the first avatar lands: nothing slows the click after it.
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, '05-progress.png') });
+  // waitFor watches the page itself; expect's retries back off to a second between looks.
+  await page.locator('[data-testid=avatar-slot][data-state=done]').first().waitFor();
   await page.getByRole('button', { name: 'Cancel run' }).click();
   await expect(page.getByTestId('eta')).toHaveCount(1);
   await expect(page.getByRole('heading', { name: 'Run cancelled' })).toBeVisible();

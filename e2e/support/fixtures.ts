@@ -5,11 +5,13 @@
  */
 import { test as base, expect, type Page } from '@playwright/test';
 import type { Settings } from '../../main/api/contract.ts';
-import { startTestHost, type TestHost } from './host.ts';
+import { E2E_AVATAR_SIZE, startTestHost, type TestHost } from './host.ts';
 
 interface Fixtures {
   /** Settings applied before the page opens (a short retention, a higher daily limit...). */
   hostSettings: Partial<Settings>;
+  /** Avatar width in pixels; small by default, since the fixture model makes noise anyway. */
+  avatarSize: number;
   host: TestHost;
   /** Every URL the page requested, in order. */
   requests: string[];
@@ -24,8 +26,9 @@ export function isLocal(url: string, origin: string): boolean {
 
 export const test = base.extend<Fixtures>({
   hostSettings: [{}, { option: true }],
-  host: async ({ hostSettings }, use) => {
-    const host = await startTestHost(hostSettings);
+  avatarSize: [E2E_AVATAR_SIZE, { option: true }],
+  host: async ({ hostSettings, avatarSize }, use) => {
+    const host = await startTestHost(hostSettings, { size: avatarSize });
     await use(host);
     await host.close();
   },

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { EngineError } from './errors.ts';
+import type { RawImage } from '../tfjs/pixels.ts';
 
 /** diffusers' preprocessing, value by value: x = p / 255 in float32, then 2x − 1 in float32. */
 const PIXEL_TO_UNIT: Float32Array = (() => {
@@ -67,16 +68,12 @@ export async function loadImageTensor(
 }
 
 /**
- * The VAE decoder's `sample` (NCHW [1, 3, height, width] in [-1, 1]) as an 8-bit RGB PNG with no
- * metadata. Same tensor, same bytes. Pixels follow diffusers in float32:
- * round(clip(x/2 + 0.5, 0, 1) · 255), rounding halves to even as numpy does; NaN becomes 0, as
- * numpy's cast to uint8 gives it.
+ * The VAE decoder's `sample` (NCHW [1, 3, height, width] in [-1, 1]) as 8-bit RGB pixels, as
+ * diffusers computes them in float32: round(clip(x/2 + 0.5, 0, 1) · 255), rounding halves to
+ * even as numpy does; NaN becomes 0, as numpy's cast to uint8 gives it. Moderation and likeness
+ * read these pixels directly rather than decoding the PNG again.
  */
-export async function tensorToPng(
-  data: Float32Array,
-  width: number,
-  height: number,
-): Promise<Buffer> {
+export function tensorToRgb(data: Float32Array, width: number, height: number): RawImage {
   if (!Number.isSafeInteger(width) || !Number.isSafeInteger(height) || width <= 0 || height <= 0) {
     throw new EngineError(
       'BAD_ARGUMENT',
@@ -94,10 +91,24 @@ export async function tensorToPng(
   for (let i = 0; i < plane; i++) {
     for (let c = 0; c < 3; c++) rgb[3 * i + c] = toByte(data[c * plane + i]!);
   }
-  const encoded = await sharp(rgb, { raw: { width, height, channels: 3 } })
+  return { data: rgb, width, height };
+}
+
+/** RGB pixels as a PNG with no metadata. Same pixels, same bytes. */
+export async function rgbToPng({ data, width, height }: RawImage): Promise<Buffer> {
+  const encoded = await sharp(data, { raw: { width, height, channels: 3 } })
     .png()
     .toBuffer();
   return withoutAncillaryChunks(encoded);
+}
+
+/** The decoder's `sample` as a PNG: tensorToRgb, then rgbToPng. */
+export async function tensorToPng(
+  data: Float32Array,
+  width: number,
+  height: number,
+): Promise<Buffer> {
+  return rgbToPng(tensorToRgb(data, width, height));
 }
 
 /**

@@ -2,12 +2,8 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import sharp from 'sharp';
 import type { RawImage } from '../tfjs/pixels.ts';
-import {
-  descriptorDistance,
-  faceDescriptor,
-  loadFaceDetector,
-  type FaceDetector,
-} from './faces.ts';
+import { faceCrop } from './crop.ts';
+import { descriptorDistance, loadFaceDetector, type FaceDetector } from './faces.ts';
 import { INTAKE_LIMITS } from './limits.ts';
 import { photo, photosIn } from './test-photos.ts';
 
@@ -44,13 +40,39 @@ test('no face is found in photos of arms, legs, clothes and a wall', async () =>
   }
 });
 
-test('descriptors: the same face in two crops is near, different people are far, no face is null', async () => {
-  const portrait = await faceDescriptor(detector, photo('portraits/sample1-face1.jpg').bytes);
-  const closeUp = await faceDescriptor(detector, photo('close/sample1-face1.jpg').bytes);
-  const someoneElse = await faceDescriptor(detector, photo('portraits/sample4-face3.jpg').bytes);
-  assert.ok(portrait && closeUp && someoneElse);
+/** The descriptor of the largest face in a committed photo. */
+async function descriptorOf(name: string): Promise<Float32Array> {
+  const image = await pixels(photo(name).bytes);
+  const [largest] = await detector.detect(image);
+  assert.ok(largest, `${name}: a face`);
+  return detector.describe(image, largest);
+}
+
+test('descriptors: the same face in two crops is near, different people are far', async () => {
+  const portrait = await descriptorOf('portraits/sample1-face1.jpg');
+  const closeUp = await descriptorOf('close/sample1-face1.jpg');
+  const someoneElse = await descriptorOf('portraits/sample4-face3.jpg');
   assert.equal(portrait.length, 128);
   assert.ok(descriptorDistance(portrait, closeUp) < INTAKE_LIMITS.samePersonMaxDistance);
   assert.ok(descriptorDistance(portrait, someoneElse) > INTAKE_LIMITS.samePersonMaxDistance);
-  assert.equal(await faceDescriptor(detector, photo('no-face/room-background.jpg').bytes), null);
+});
+
+test("locate finds a crop's face only where it is expected, and at about its size", async () => {
+  const photoPixels = await pixels(photo('portraits/sample1-face1.jpg').bytes);
+  const [face] = await detector.detect(photoPixels);
+  assert.ok(face);
+  const crop = await faceCrop(photoPixels, face.box);
+  const image = await pixels(crop.png);
+  const found = await detector.locate(image, crop.face);
+  assert.ok(found, 'found where the full search put it');
+  assert.ok(Math.abs(found.box.x - crop.face.x) < crop.face.width / 4);
+  const { x, y, width, height } = crop.face;
+  const elsewhere = [
+    { x: x + width, y, width, height },
+    { x, y: y + height, width, height },
+    { x: x - width, y: y - height, width: width * 3, height: height * 3 },
+    { x: x + width / 4, y: y + height / 4, width: width / 2, height: height / 2 },
+  ];
+  for (const box of elsewhere)
+    assert.equal(await detector.locate(image, box), null, JSON.stringify(box));
 });

@@ -109,7 +109,14 @@ async function checkOne(
   ]);
   return {
     verdict: { name, ok: true, moderation },
-    keep: { name, crop, face, descriptor, perceptualHash: hash },
+    keep: {
+      name,
+      crop: crop.png,
+      cropFace: crop.face,
+      face,
+      descriptor,
+      perceptualHash: hash,
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 import type { ModerationVerdict } from '../moderation/policy.ts';
-import type { DetectedFace, FaceDescriptor } from './faces.ts';
+import type { DetectedFace, FaceBox, FaceDescriptor } from './faces.ts';
 
 /** Why one photo was refused. Stable: the api and the UI branch on them. */
 export type IntakeCode =
@@ -36,6 +36,8 @@ export interface AcceptedPhoto {
   readonly name: string;
   /** PNG, a square of INTAKE_LIMITS.cropSidePx centred on the face; no metadata at all. */
   readonly crop: Buffer;
+  /** Where the face is in `crop`, in its pixels: an avatar made from the crop keeps it there. */
+  readonly cropFace: FaceBox;
   /** The face in the upright original photo. */
   readonly face: DetectedFace;
   readonly descriptor: FaceDescriptor;

@@ -1,15 +1,14 @@
 import { randomInt } from 'node:crypto';
 import { sharedFloat32 } from '../engine/arrays.ts';
 import { EngineError } from '../engine/errors.ts';
-import { loadImageTensor, tensorToPng } from '../engine/image.ts';
+import { loadImageTensor, rgbToPng, tensorToRgb } from '../engine/image.ts';
 import type { Img2ImgResult } from '../engine/types.ts';
-import { descriptorDistance, faceDescriptor } from '../intake/faces.ts';
 import { checkPhotos } from '../intake/intake.ts';
-import type { AcceptedPhoto } from '../intake/verdicts.ts';
 import { decide } from '../moderation/policy.ts';
 import { pickStyles, styleSettings } from '../styles/catalog.ts';
 import { EtaEstimator } from './eta.ts';
 import { JobError } from './errors.ts';
+import { likeness } from './likeness.ts';
 import { MAX_AVATARS, planAvatars, retrySeed, type PlannedAvatar } from './plan.ts';
 import type { JobResources } from './resources.ts';
 import type {
@@ -165,10 +164,10 @@ export async function runAvatars(
         // Start the next UNet run now, so this avatar's encoding, moderation and likeness
         // scoring overlap with it.
         inFlight = queue.length > 0 ? generate(queue.shift()!) : undefined;
-        const png = await tensorToPng(result.image, size, size);
-        const verdict = decide(await resources.moderator.classify(png), 'avatar');
+        const pixels = tensorToRgb(result.image, size, size);
+        const verdict = decide(await resources.moderator.classify(pixels), 'avatar');
         if (!verdict.allowed) {
-          // Never written, never shown: the PNG goes out of scope here.
+          // Never encoded, written or shown: the pixels go out of scope here.
           blocked++;
           if (attempt.retries < MAX_RETRIES) {
             eta.addSteps(stepsOf(attempt.planned));
@@ -182,11 +181,15 @@ export async function runAvatars(
           continue;
         }
         const identityStart = performance.now();
-        const identity = await likeness(resources, png, intake.accepted[attempt.planned.photo]!);
+        const identity = await likeness(
+          resources.faces,
+          pixels,
+          intake.accepted[attempt.planned.photo]!,
+        );
         identityMs += performance.now() - identityStart;
         const record: AvatarRecord = {
           index: attempt.planned.index,
-          fileId: store.saveImage(runId, 'avatar', png),
+          fileId: store.saveImage(runId, 'avatar', await rgbToPng(pixels)),
           styleId: attempt.planned.styleId,
           photo: intake.accepted[attempt.planned.photo]!.name,
           seed: attempt.retries
@@ -235,20 +238,6 @@ export async function runAvatars(
     dropped,
     timings: { intakeMs, generateMs, identityMs, totalMs: performance.now() - started },
   };
-}
-
-/**
- * Face-descriptor distance between an avatar and its source photo; null when no face is found.
- * Scored as each avatar is made, while the worker computes the next one, so the ETA, the gallery
- * and a cancel all see it; a separate pass afterwards cost ~26 s of a 30-avatar run on 2 cores.
- */
-async function likeness(
-  resources: JobResources,
-  png: Buffer,
-  source: AcceptedPhoto,
-): Promise<number | null> {
-  const descriptor = await faceDescriptor(resources.faces, png);
-  return descriptor ? descriptorDistance(descriptor, source.descriptor) : null;
 }
 
 /** The wall time since the last avatar finished is what its steps cost, overlap included. */
