@@ -62,6 +62,22 @@ export async function replay(
   return { ms: performance.now() - started, byComponent };
 }
 
+/** Replays the calls `reps` times: each component's milliseconds in each replay. */
+export async function replaySamples(
+  calls: readonly RecordedCall[],
+  reps: number,
+): Promise<Record<Component, number[]>> {
+  const samples = Object.fromEntries(COMPONENTS.map((c) => [c, [] as number[]])) as Record<
+    Component,
+    number[]
+  >;
+  for (let rep = 0; rep < reps; rep++) {
+    const { byComponent } = await replay(calls);
+    for (const c of COMPONENTS) samples[c].push(byComponent[c]);
+  }
+  return samples;
+}
+
 export function countByComponent(calls: readonly RecordedCall[]): Record<Component, number> {
   const counts = Object.fromEntries(COMPONENTS.map((c) => [c, 0])) as Record<Component, number>;
   for (const call of calls) counts[call.component]++;

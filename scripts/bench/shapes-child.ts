@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Engine } from '../../main/engine/engine.ts';
 import { loadStyleCatalog, pickStyles, styleSettings } from '../../main/styles/catalog.ts';
 import { photoTensors } from './avatar-run.ts';
-import { COMPONENTS, recordSessionRuns, replay, type Component } from './session-calls.ts';
+import { COMPONENTS, recordSessionRuns, replaySamples, type Component } from './session-calls.ts';
 import { summarize, timeMs, type Summary } from './stats.ts';
 
 export interface ShapeConfig {
@@ -59,16 +59,8 @@ async function measure(config: ShapeConfig): Promise<ShapeResult> {
   for (let i = 1; i <= config.reps; i++)
     avatar.push((await engine.img2img(request(i))).timings.totalMs);
 
-  const bare = Object.fromEntries(COMPONENTS.map((c) => [c, [] as number[]])) as Record<
-    Component,
-    number[]
-  >;
-  const bareAvatar: number[] = [];
-  for (let i = 0; i < config.reps; i++) {
-    const { byComponent } = await replay(calls);
-    for (const c of COMPONENTS) bare[c].push(byComponent[c]);
-    bareAvatar.push(byComponent.unet + byComponent.decoder);
-  }
+  const bare = await replaySamples(calls, config.reps);
+  const bareAvatar = bare.unet.map((unet, i) => unet + bare.decoder[i]!);
   await engine.close();
   return {
     ...config,

@@ -18,7 +18,14 @@ import { loadStyleCatalog, pickStyles, styleSettings } from '../../main/styles/c
 import { fullSizeModel } from '../fixtures/full-size.ts';
 import { photoTensors, RUN_PHOTOS, RUN_STYLES } from './avatar-run.ts';
 import type { Row } from './report.ts';
-import { COMPONENTS, recordSessionRuns, replay, type Component } from './session-calls.ts';
+import {
+  COMPONENTS,
+  countByComponent,
+  recordSessionRuns,
+  replay,
+  replaySamples,
+  type Component,
+} from './session-calls.ts';
 import { summarize, type Summary } from './stats.ts';
 
 export interface WholeRunOptions {
@@ -139,7 +146,7 @@ export async function measureWholeRun(options: WholeRunOptions): Promise<WholeRu
   };
 }
 
-/** One avatar's calls (its first encodes the prompt and the photo), replayed bare 3 times. */
+/** One avatar's calls (its first encodes the prompt and the photo), replayed bare: ms per call. */
 async function bareSamples(dir: string, size: number): Promise<Record<Component, number[]>> {
   const engine = new Engine();
   try {
@@ -149,19 +156,13 @@ async function bareSamples(dir: string, size: number): Promise<Record<Component,
     const { calls } = await recordSessionRuns(() =>
       engine.img2img({ ...styleSettings(style!, 'turbo'), image: image!, size, seed: 1 }),
     );
-    const samples = Object.fromEntries(COMPONENTS.map((c) => [c, [] as number[]])) as Record<
-      Component,
-      number[]
-    >;
-    // The first calls of a session allocate its buffers: one untimed replay, then at least three.
+    // The first calls of a session allocate its buffers: one untimed replay, then three.
     await replay(calls);
-    for (let rep = 0; rep < 3; rep++) {
-      const { byComponent } = await replay(calls);
-      for (const c of COMPONENTS) {
-        const count = calls.filter((call) => call.component === c).length;
-        samples[c].push(byComponent[c] / count);
-      }
-    }
+    const totals = await replaySamples(calls, 3);
+    const counts = countByComponent(calls);
+    const samples = Object.fromEntries(
+      COMPONENTS.map((c) => [c, totals[c].map((ms) => ms / counts[c])]),
+    ) as Record<Component, number[]>;
     return samples;
   } finally {
     await engine.close();
