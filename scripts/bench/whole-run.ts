@@ -3,8 +3,11 @@
  * its worker thread, moderation, likeness, the encrypted store) making 30 avatars of 5 styles from
  * 3 photos on the SD-Turbo-shaped int8 model with TAESD, the CPU's default. Its limit is the
  * compute it cannot avoid: the session.run calls the engine counted during the run, each priced
- * at its bare median, measured in this process on the same model and thread count before the runs
- * and after them (a shared machine drifts by 10-15% over the minutes a run takes).
+ * at its bare median, replayed in this process on the same model and thread count.
+ *
+ * A shared machine drifts by 10-15% over the minutes a run takes, so the bare replays are taken
+ * between the runs (before the first, between each two, after the last) and each run is priced
+ * at the replays on either side of it; the ratio is the median of the runs' own ratios.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,6 +28,7 @@ import {
   replay,
   replaySamples,
   type Component,
+  type RecordedCall,
 } from './session-calls.ts';
 import { summarize, type Summary } from './stats.ts';
 
@@ -52,11 +56,13 @@ export interface WholeRunResult {
   calls: Record<Component, number>[];
   /** Bare milliseconds of one call of each component. */
   perCall: Record<Component, Summary>;
-  /** Each run's calls at the bare medians; the median over runs. */
+  /** Each run's calls at the bare medians of the replays on either side of it. */
   unavoidable: Summary;
-  /** median(total) / median(unavoidable), and the same for the generation phase alone. */
+  /** The median over runs of each run's total / its unavoidable compute. */
   ratio: number;
+  /** The same for the generation phase alone, and for the engine's own time in its worker. */
   generateRatio: number;
+  engineRatio: number;
 }
 
 const STAT_OF: Record<Component, keyof EngineStats> = {
@@ -73,17 +79,13 @@ export async function measureWholeRun(options: WholeRunOptions): Promise<WholeRu
   const dir = await fullSizeModel({ scale, quantized: true });
   const photos = RUN_PHOTOS.map(photo);
   const root = await mkdtemp(join(tmpdir(), 'bench-whole-run-'));
-  const total: number[] = [];
-  const intake: number[] = [];
-  const generate: number[] = [];
-  const engine: number[] = [];
-  const avatars: number[] = [];
-  const blocked: number[] = [];
-  const calls: Record<Component, number>[] = [];
+  const runs: RunFigures[] = [];
+  const bareSets: Record<Component, number[]>[] = [];
   let model: { provider: string; autoencoder: string } | undefined;
-  progress('  bare session.run calls, before');
-  const bareBefore = await bareSamples(dir, size);
+  const bare = await BareReplay.open(dir, size);
   try {
+    progress('  bare session.run calls, before the first run');
+    bareSets.push(await bare.sample());
     // One run a day: each repetition gets a store of its own.
     const store = (rep: number) => openStore({ dataDir: join(root, `run-${rep}`) });
     const resources = await loadJobResources({ modelDir: dir, provider: 'cpu', store: store(0) });
@@ -98,74 +100,108 @@ export async function measureWholeRun(options: WholeRunOptions): Promise<WholeRu
         );
         const after = await resources.engine.stats();
         runStore.close();
-        calls.push(
-          Object.fromEntries(
+        runs.push({
+          calls: Object.fromEntries(
             COMPONENTS.map((c) => [c, after[STAT_OF[c]] - before[STAT_OF[c]]]),
           ) as Record<Component, number>,
-        );
-        total.push(result.timings.totalMs);
-        intake.push(result.timings.intakeMs);
-        generate.push(result.timings.generateMs);
-        engine.push(result.avatars.reduce((sum, a) => sum + a.ms, 0));
-        avatars.push(result.avatars.length);
-        blocked.push(result.blocked);
+          total: result.timings.totalMs,
+          intake: result.timings.intakeMs,
+          generate: result.timings.generateMs,
+          engine: result.avatars.reduce((sum, a) => sum + a.ms, 0),
+          avatars: result.avatars.length,
+          blocked: result.blocked,
+        });
+        progress(`  bare session.run calls, after run ${rep + 1}`);
+        bareSets.push(await bare.sample());
       }
       model = { provider: resources.model.provider, autoencoder: resources.model.decoder };
     } finally {
       await resources.engine.close();
     }
   } finally {
+    await bare.close();
     await rm(root, { recursive: true, force: true });
   }
 
-  progress('  bare session.run calls, after');
-  const bareAfter = await bareSamples(dir, size);
-  const perCall = Object.fromEntries(
-    COMPONENTS.map((c) => [c, summarize([...bareBefore[c], ...bareAfter[c]])]),
-  ) as Record<Component, Summary>;
-  const unavoidable = summarize(
-    calls.map((run) => COMPONENTS.reduce((sum, c) => sum + run[c] * perCall[c].median, 0)),
+  // Run i is priced at the replays just before and just after it.
+  const unavoidable = runs.map((run, i) =>
+    COMPONENTS.reduce(
+      (sum, c) =>
+        sum + run.calls[c] * summarize([...bareSets[i]![c], ...bareSets[i + 1]![c]]).median,
+      0,
+    ),
   );
-  const totalSummary = summarize(total);
-  const generateSummary = summarize(generate);
+  const ratioOf = (figure: (run: RunFigures) => number): number =>
+    summarize(runs.map((run, i) => figure(run) / unavoidable[i]!)).median;
   return {
     scale,
     size,
     ...model!,
-    total: totalSummary,
-    intake: summarize(intake),
-    generate: generateSummary,
-    engine: summarize(engine),
-    avatars,
-    blocked,
-    calls,
-    perCall,
-    unavoidable,
-    ratio: totalSummary.median / unavoidable.median,
-    generateRatio: generateSummary.median / unavoidable.median,
+    total: summarize(runs.map((r) => r.total)),
+    intake: summarize(runs.map((r) => r.intake)),
+    generate: summarize(runs.map((r) => r.generate)),
+    engine: summarize(runs.map((r) => r.engine)),
+    avatars: runs.map((r) => r.avatars),
+    blocked: runs.map((r) => r.blocked),
+    calls: runs.map((r) => r.calls),
+    perCall: Object.fromEntries(
+      COMPONENTS.map((c) => [c, summarize(bareSets.flatMap((set) => set[c]))]),
+    ) as Record<Component, Summary>,
+    unavoidable: summarize(unavoidable),
+    ratio: ratioOf((r) => r.total),
+    generateRatio: ratioOf((r) => r.generate),
+    engineRatio: ratioOf((r) => r.engine),
   };
 }
 
-/** One avatar's calls (its first encodes the prompt and the photo), replayed bare: ms per call. */
-async function bareSamples(dir: string, size: number): Promise<Record<Component, number[]>> {
-  const engine = new Engine();
-  try {
-    await engine.load({ dir, provider: 'cpu' });
-    const [image] = await photoTensors(size);
-    const [style] = pickStyles(await loadStyleCatalog(), RUN_STYLES);
-    const { calls } = await recordSessionRuns(() =>
-      engine.img2img({ ...styleSettings(style!, 'turbo'), image: image!, size, seed: 1 }),
-    );
-    // The first calls of a session allocate its buffers: one untimed replay, then three.
-    await replay(calls);
-    const totals = await replaySamples(calls, 3);
-    const counts = countByComponent(calls);
-    const samples = Object.fromEntries(
+interface RunFigures {
+  calls: Record<Component, number>;
+  total: number;
+  intake: number;
+  generate: number;
+  engine: number;
+  avatars: number;
+  blocked: number;
+}
+
+/**
+ * One avatar's calls (its first encodes the prompt and the photo) on an in-process engine of its
+ * own, kept loaded between the runs, to be replayed bare.
+ */
+class BareReplay {
+  private constructor(
+    private readonly engine: Engine,
+    private readonly calls: RecordedCall[],
+  ) {}
+
+  static async open(dir: string, size: number): Promise<BareReplay> {
+    const engine = new Engine();
+    try {
+      await engine.load({ dir, provider: 'cpu' });
+      const [image] = await photoTensors(size);
+      const [style] = pickStyles(await loadStyleCatalog(), RUN_STYLES);
+      const { calls } = await recordSessionRuns(() =>
+        engine.img2img({ ...styleSettings(style!, 'turbo'), image: image!, size, seed: 1 }),
+      );
+      return new BareReplay(engine, calls);
+    } catch (error) {
+      await engine.close();
+      throw error;
+    }
+  }
+
+  /** Milliseconds per call of each component, 3 replays after an untimed one (buffers, caches). */
+  async sample(): Promise<Record<Component, number[]>> {
+    await replay(this.calls);
+    const totals = await replaySamples(this.calls, 3);
+    const counts = countByComponent(this.calls);
+    return Object.fromEntries(
       COMPONENTS.map((c) => [c, totals[c].map((ms) => ms / counts[c])]),
     ) as Record<Component, number[]>;
-    return samples;
-  } finally {
-    await engine.close();
+  }
+
+  close(): Promise<void> {
+    return this.engine.close();
   }
 }
 
@@ -183,7 +219,7 @@ export function wholeRunRows(r: WholeRunResult): Row[] {
       summary: r.total,
       unit: 's',
       ratio: r.ratio,
-      note: `vs unavoidable; kept ${r.avatars.join('/')}, blocked ${r.blocked.join('/')}`,
+      note: `each run vs its own unavoidable, median; kept ${r.avatars.join('/')}, blocked ${r.blocked.join('/')}`,
     },
     { part, what: '  of which intake (3 photos)', summary: r.intake, unit: 's' },
     {
@@ -199,7 +235,7 @@ export function wholeRunRows(r: WholeRunResult): Row[] {
       what: '    of which img2img in the worker',
       summary: r.engine,
       unit: 's',
-      ratio: r.engine.median / r.unavoidable.median,
+      ratio: r.engineRatio,
       note: 'vs unavoidable',
     },
     {
@@ -207,7 +243,7 @@ export function wholeRunRows(r: WholeRunResult): Row[] {
       what: '  unavoidable compute',
       summary: r.unavoidable,
       unit: 's',
-      note: `calls x bare median: ${callsNote}`,
+      note: `calls x bare medians either side: ${callsNote}`,
     },
     ...COMPONENTS.map((c) => ({
       part,
