@@ -96,7 +96,7 @@ export function productRows(r: ProductResult): Row[] {
     },
     {
       part,
-      what: 'identity score per avatar (512)',
+      what: 'likeness score per avatar (512)',
       summary: r.identityPerAvatar,
       unit: 's',
       note: 'overlaps the next UNet call',

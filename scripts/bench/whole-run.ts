@@ -58,6 +58,8 @@ export interface WholeRunResult {
   perCall: Record<Component, Summary>;
   /** Each run's calls at the bare medians of the replays on either side of it. */
   unavoidable: Summary;
+  /** Each run's total and unavoidable milliseconds, in the order they ran. */
+  runs: { totalMs: number; unavoidableMs: number }[];
   /** The median over runs of each run's total / its unavoidable compute. */
   ratio: number;
   /** The same for the generation phase alone, and for the engine's own time in its worker. */
@@ -148,6 +150,7 @@ export async function measureWholeRun(options: WholeRunOptions): Promise<WholeRu
       COMPONENTS.map((c) => [c, summarize(bareSets.flatMap((set) => set[c]))]),
     ) as Record<Component, Summary>,
     unavoidable: summarize(unavoidable),
+    runs: runs.map((run, i) => ({ totalMs: run.total, unavoidableMs: unavoidable[i]! })),
     ratio: ratioOf((r) => r.total),
     generateRatio: ratioOf((r) => r.generate),
     engineRatio: ratioOf((r) => r.engine),
