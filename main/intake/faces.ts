@@ -161,26 +161,25 @@ async function createFaceDetector(): Promise<FaceDetector> {
     },
 
     async locate(image, expected) {
-      for (const pixels of [image, grey(image)]) {
+      const nearest = async (pixels: RawImage): Promise<DetectedFace | null> => {
         const input = rgbTensor(tf, pixels);
         try {
           const detections = await faceapi.detectAllFaces(
             input as unknown as faceapi.TNetInput,
             new faceapi.TinyFaceDetectorOptions(LOCATE_OPTIONS),
           );
-          const near = detections
-            .map(({ score, box: { x, y, width, height } }) => ({
-              score,
-              box: { x, y, width, height },
-            }))
-            .filter((face) => isNear(face.box, expected))
+          const best = detections
+            .filter(({ box }) => isNear(box, expected))
             .sort((a, b) => b.score - a.score)[0];
-          if (near) return near;
+          if (!best) return null;
+          const { x, y, width, height } = best.box;
+          return { score: best.score, box: { x, y, width, height } };
         } finally {
           input.dispose();
         }
-      }
-      return null;
+      };
+      // The grey copy is made only when the colour pass found nothing.
+      return (await nearest(image)) ?? nearest(grey(image));
     },
 
     async describe(image, face) {
