@@ -61,6 +61,8 @@ export interface ModelSummary {
   precision: 'fp32' | 'fp16' | 'int8';
   bytes: number;
   isDefault: boolean;
+  /** A doubt about where the weights come from ("no README, no licence stated"), shown beside it. */
+  provenance?: string;
 }
 
 export interface Settings {
@@ -155,6 +157,10 @@ export interface ExportResult {
 
 export type ApiErrorCode =
   | 'BAD_REQUEST'
+  /** The loopback host's caller checks: no secret, a foreign Host or Origin, cross-site. */
+  | 'FORBIDDEN'
+  /** A request larger, or its JSON bigger or deeper, than its method can need. */
+  | 'TOO_LARGE'
   | 'NOT_FOUND'
   | 'PHOTOS_REFUSED'
   | 'QUOTA_EXCEEDED'

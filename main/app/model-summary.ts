@@ -8,8 +8,16 @@ import { listModelFiles } from '../models/manifest.ts';
 import type { InstalledModel } from '../models/registry.ts';
 
 export function installedSummary(model: InstalledModel, defaultId: string | null): ModelSummary {
-  const { id, name, family, precision, bytes } = model.manifest;
-  return { id, name, family, precision, bytes, isDefault: id === defaultId };
+  const { id, name, family, precision, bytes, provenance } = model.manifest;
+  return {
+    id,
+    name,
+    family,
+    precision,
+    bytes,
+    isDefault: id === defaultId,
+    ...(provenance ? { provenance } : {}),
+  };
 }
 
 /**

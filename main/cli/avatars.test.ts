@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -168,5 +168,33 @@ describe('npm run avatars', () => {
     );
     assert.equal(result.code, 2);
     assert.match(result.stderr, /error: cannot read photo nope\.jpg: no such file/);
+  });
+
+  test('a device or an oversize file named as a photo is refused unread', async () => {
+    const big = path.join(work, 'big.jpg');
+    await writeFile(big, '');
+    await truncate(big, 31_000_000);
+    for (const [photo, reason] of [
+      ['/dev/zero', /cannot read photo \/dev\/zero: it is not a regular file/],
+      [big, /cannot read photo .*big\.jpg: it is larger than 30 MB/],
+    ] as const) {
+      const result = await avatars(
+        [
+          '--model',
+          model,
+          '--photos',
+          PHOTOS[0]!,
+          photo,
+          PHOTOS[1]!,
+          '--styles',
+          'anime',
+          '--out',
+          path.join(work, 'x'),
+        ],
+        path.join(work, 'data'),
+      );
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, reason);
+    }
   });
 });

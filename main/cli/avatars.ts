@@ -1,6 +1,8 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { BoundedReadError, describeFault, readBounded } from '../files/read-bounded.ts';
+import { INTAKE_LIMITS } from '../intake/limits.ts';
 import { JobError } from '../jobs/errors.ts';
 import { MAX_AVATARS } from '../jobs/plan.ts';
 import { loadJobResources } from '../jobs/resources.ts';
@@ -58,10 +60,14 @@ async function main(argv: string[]): Promise<void> {
   const photos = await Promise.all(
     photoFiles.map(async (file) => ({
       name: path.basename(file),
-      bytes: await readFile(file).catch((error: NodeJS.ErrnoException) => {
-        throw new UsageError(
-          `cannot read photo ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`,
-        );
+      // At most the limit intake accepts: a device or FIFO named as a photo is never drained.
+      bytes: await readBounded(file, INTAKE_LIMITS.maxBytes).catch((error: unknown) => {
+        if (!(error instanceof BoundedReadError)) throw error;
+        const why =
+          error.fault === 'missing'
+            ? 'no such file'
+            : `it ${describeFault(error.fault, error.limit, error.errno)}`;
+        throw new UsageError(`cannot read photo ${file}: ${why}`);
       }),
     })),
   );

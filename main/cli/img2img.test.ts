@@ -27,6 +27,18 @@ async function img2img(args: string[]): Promise<{ code: number; stdout: string; 
   }
 }
 
+/** The flags every run below passes: the model, the image, a prompt and the size. */
+const baseArgs = (model: string, image = photo, prompt = 'x'): string[] => [
+  '--model',
+  model,
+  '--image',
+  image,
+  '--prompt',
+  prompt,
+  '--size',
+  String(SIZE),
+];
+
 const SCHEDULER: Record<FixtureVariant, string[]> = {
   sd15: ['--scheduler', 'ddim', '--steps', '4'],
   'sd15-optimum': ['--steps', '4', '--guidance', '7.5', '--negative', 'blurry'],
@@ -53,17 +65,7 @@ describe('npm run img2img on every fixture variant', () => {
   for (const variant of FIXTURE_VARIANTS) {
     test(`${variant}: a PNG of the right size, byte-identical per seed`, async () => {
       const model = await fixtureModel(variant);
-      const common = [
-        '--model',
-        model,
-        '--image',
-        photo,
-        '--prompt',
-        'a person, anime style',
-        '--size',
-        String(SIZE),
-        ...SCHEDULER[variant],
-      ];
+      const common = [...baseArgs(model, photo, 'a person, anime style'), ...SCHEDULER[variant]];
       const outs = ['a', 'b', 'c'].map((name) => path.join(work, `${variant}-${name}.png`));
       const results = [
         await img2img([...common, '--seed', '42', '--out', outs[0]!]),
@@ -89,14 +91,7 @@ describe('npm run img2img flags', () => {
     const dumps = [path.join(work, 'l1.f32'), path.join(work, 'l2.f32')];
     for (const [i, seed] of ['1', '2'].entries()) {
       const result = await img2img([
-        '--model',
-        model,
-        '--image',
-        photo,
-        '--prompt',
-        'x',
-        '--size',
-        String(SIZE),
+        ...baseArgs(model),
         '--seed',
         seed,
         '--noise',
@@ -113,23 +108,41 @@ describe('npm run img2img flags', () => {
     assert.ok(first!.equals(second!), 'with --noise the result depends on that file alone');
   });
 
+  test('--scheduler pndm, dpm and dpm-karras run SD 1.5, each to its own latents', async () => {
+    const model = await fixtureModel('sd15');
+    // 4 steps at strength 0.75 run 3; PNDM's repeated timestep adds a UNet call.
+    const calls = { ddim: 3, pndm: 4, dpm: 3, 'dpm-karras': 3 };
+    const dumps: Buffer[] = [];
+    for (const [scheduler, count] of Object.entries(calls)) {
+      const dump = path.join(work, `scheduler-${scheduler}.f32`);
+      const result = await img2img([
+        ...baseArgs(model),
+        '--steps',
+        '4',
+        '--strength',
+        '0.75',
+        '--scheduler',
+        scheduler,
+        '--dump-latents',
+        dump,
+        '--out',
+        path.join(work, `scheduler-${scheduler}.png`),
+      ]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, new RegExp(`, ${count} UNet calls,`));
+      dumps.push(await readFile(dump));
+    }
+    for (const [i, a] of dumps.entries()) {
+      for (const b of dumps.slice(i + 1)) assert.ok(!a.equals(b), 'each scheduler its own result');
+    }
+  });
+
   test('an image already size × size is used as is', async () => {
     const model = await fixtureModel('turbo');
     const square = path.join(work, 'square.png');
     await sharp(photo).resize(SIZE, SIZE).png().toFile(square);
     const out = path.join(work, 'square-out.png');
-    const result = await img2img([
-      '--model',
-      model,
-      '--image',
-      square,
-      '--prompt',
-      'x',
-      '--size',
-      String(SIZE),
-      '--out',
-      out,
-    ]);
+    const result = await img2img([...baseArgs(model, square), '--out', out]);
     assert.equal(result.code, 0, result.stderr);
     assert.equal((await sharp(out).metadata()).width, SIZE);
   });
@@ -175,6 +188,27 @@ describe('npm run img2img errors: non-zero exit, a one-line reason, no output fi
       /missing\.jpg/,
     ],
     [
+      'a device named as the image',
+      (m, out) => ['--model', m, '--image', '/dev/zero', '--prompt', 'p', '--out', out],
+      /cannot read image \/dev\/zero: it is not a regular file/,
+    ],
+    [
+      'a device named as the noise',
+      (m, out) => [
+        '--model',
+        m,
+        '--image',
+        photo,
+        '--prompt',
+        'p',
+        '--noise',
+        '/dev/zero',
+        '--out',
+        out,
+      ],
+      /cannot read noise file \/dev\/zero: it is not a regular file/,
+    ],
+    [
       'a strength that runs no step',
       (m, out) => [
         '--model',
@@ -204,11 +238,11 @@ describe('npm run img2img errors: non-zero exit, a one-line reason, no output fi
         '--prompt',
         'p',
         '--scheduler',
-        'pndm',
+        'heun',
         '--out',
         out,
       ],
-      /--scheduler must be one of euler, euler-a, ddim, lcm/,
+      /--scheduler must be one of euler, euler-a, ddim, pndm, dpm, dpm-karras, lcm/,
     ],
     [
       'a number that is not one',

@@ -1,7 +1,8 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { EngineClient } from '../engine/engine-client.ts';
+import { BoundedReadError, describeFault, readBounded } from '../files/read-bounded.ts';
 import { EngineError } from '../engine/errors.ts';
 import { loadImageTensor, tensorToPng } from '../engine/image.ts';
 import { AUTOENCODER_CHOICES, type AutoencoderChoice } from '../engine/model-folder.ts';
@@ -13,7 +14,9 @@ const USAGE = `usage: npm run img2img -- --model DIR --image FILE --prompt TEXT 
   [--strength 0.5] [--steps 2] [--guidance 0] [--seed 42] [--size 512]
   [--scheduler ${SCHEDULER_NAMES.join('|')}] [--provider ${PROVIDER_REQUESTS.join('|')}]
   [--autoencoder ${AUTOENCODER_CHOICES.join('|')}] [--threads N]
-  [--noise FILE] [--dump-latents FILE] --out FILE.png`;
+  [--noise FILE] [--dump-latents FILE] --out FILE.png
+--scheduler defaults to the model's scheduler_config.json; dpm is DPM++ 2M (Karras sigmas when
+that file sets use_karras_sigmas), dpm-karras is DPM++ 2M Karras.`;
 
 /** One img2img run of the engine alone: the checks and the benchmark drive the engine through it. */
 async function main(argv: string[]): Promise<void> {
@@ -57,7 +60,7 @@ async function main(argv: string[]): Promise<void> {
   );
   const noise = values.noise === undefined ? undefined : await readFloat32(values.noise);
 
-  const image = await loadImageTensor(imageFile, size);
+  const image = await loadImageTensor(await readInput(imageFile, 'image'), size, imageFile);
   const engine = new EngineClient();
   try {
     const info = await engine.load({
@@ -104,14 +107,22 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-async function readFloat32(file: string): Promise<Float32Array> {
-  const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
-    throw new EngineError(
-      'BAD_ARGUMENT',
-      `cannot read noise file ${file}: ${error.code ?? error.message}`,
-      file,
-    );
+/**
+ * Far above any real input (a 30 MB photo, 1024 px of float32 noise is 256 KB) and far below what
+ * would hurt: a device or FIFO named as an input is refused, never drained.
+ */
+const INPUT_MAX_BYTES = 256 * 2 ** 20;
+
+async function readInput(file: string, what: 'image' | 'noise file'): Promise<Buffer> {
+  return readBounded(file, INPUT_MAX_BYTES).catch((error: unknown) => {
+    if (!(error instanceof BoundedReadError)) throw error;
+    const why = describeFault(error.fault, error.limit, error.errno);
+    throw new EngineError('BAD_ARGUMENT', `cannot read ${what} ${file}: it ${why}`, file);
   });
+}
+
+async function readFloat32(file: string): Promise<Float32Array> {
+  const bytes = await readInput(file, 'noise file');
   if (bytes.byteLength % 4 !== 0) {
     throw new EngineError(
       'BAD_ARGUMENT',

@@ -1,29 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { fixtureModel } from '../../scripts/fixtures/cache.ts';
 import { serveFolder, writeCatalogFor } from '../models/test-server.ts';
 import { tempDataDir } from '../store/test-helpers.ts';
-
-const CLI = fileURLToPath(new URL('./models.ts', import.meta.url));
-
-/** Async, so the test's own HTTP server keeps answering while the CLI runs. */
-async function models(dataDir: string, ...args: string[]) {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', CLI, ...args],
-      { env: { ...process.env, AVATAR_STUDIO_DATA: dataDir } },
-    );
-    return { code: 0, stdout, stderr: stderr.trim() };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr.trim() };
-  }
-}
+import { models } from './testing.ts';
 
 test('list on an empty data folder is an empty list, not an error', async (t) => {
   const dataDir = tempDataDir(t);
@@ -90,4 +71,51 @@ test('import refuses a broken folder with one line naming the file', async (t) =
   const result = await models(dataDir, 'import', path.join(dataDir, 'nowhere'));
   assert.equal(result.code, 1);
   assert.match(result.stderr, /^error: .*nowhere is not a model folder \(no such directory\)$/);
+});
+
+test('an fp16 export: import --precision int8 quantizes it, reporting error and speed against fp16', async (t) => {
+  const dataDir = tempDataDir(t);
+  const result = await models(
+    dataDir,
+    'import',
+    await fixtureModel('turbo-fp16'),
+    '--precision',
+    'int8',
+    '--latent-size',
+    '8',
+    '--runs',
+    '1',
+  );
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^imported turbo-fp16 \(turbo, fp16, /m);
+  assert.match(result.stdout, /made turbo-fp16-int8/);
+  assert.match(
+    result.stdout,
+    /unet \(8x8 latents\): relative error \d\.\d\de-\d+, [\d.]+ ms fp16 vs/,
+  );
+  assert.match(result.stdout, /speed ratio fp16\/int8: \d+\.\d\d/);
+
+  const upcast = await models(
+    dataDir,
+    'import',
+    await fixtureModel('turbo-fp16'),
+    '--precision',
+    'fp32',
+    '--id',
+    'turbo-fp32',
+    '--json',
+  );
+  assert.equal(upcast.code, 0, upcast.stderr);
+  const imported = JSON.parse(upcast.stdout) as {
+    id: string;
+    precision: string;
+    changed: unknown[];
+  };
+  assert.deepEqual(
+    [imported.id, imported.precision, imported.changed.length],
+    ['turbo-fp32', 'fp32', 4],
+  );
+  const wrong = await models(dataDir, 'import', await fixtureModel('turbo'), '--precision', 'fp8');
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /--precision must be one of fp32, fp16, int8/);
 });

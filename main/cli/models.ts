@@ -1,12 +1,15 @@
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveDataDir } from '../store/data-folder.ts';
 import { DEFAULT_CATALOG, loadCatalog } from '../models/catalog.ts';
 import { readDefaultModelId, setDefaultModel } from '../models/default-model.ts';
 import type { DownloadProgress } from '../models/download.ts';
+import { deterministicEncoder, ENCODER_FILES } from '../engine/onnx/deterministic-encoder.ts';
 import { importModel } from '../models/import.ts';
 import { discardDownload, formatBytes, installFromCatalog } from '../models/install.ts';
 import type { ModelFamily } from '../engine/types.ts';
 import { MODEL_FAMILIES } from '../styles/types.ts';
+import { PRECISIONS, type ChangedFile, type QuantizeReport } from '../models/manifest.ts';
 import { quantizeInstalled } from '../models/quantize.ts';
 import {
   cleanLeftovers,
@@ -14,16 +17,19 @@ import {
   listInstalled,
   removeInstalled,
   verifyInstalled,
+  type InstalledModel,
 } from '../models/registry.ts';
 import { runCli, UsageError } from './run-cli.ts';
 
 const USAGE = `usage: npm run models -- <command>
   list [--json]                       installed models (the default marked)
   install ID [--catalog FILE]         download a catalogue model (resumes an interrupted download)
-  import DIR [--link] [--id ID] [--name NAME] [--family ${MODEL_FAMILIES.join('|')}]
-  verify ID                           re-hash every file against the install record
+  import DIR [--link] [--id ID] [--name NAME] [--family ${MODEL_FAMILIES.join('|')}] [--json]
+             [--precision fp32|fp16|int8]   fp32 upcasts an fp16 export (faster on CPU); int8
+                                      imports, then quantizes as quantize does
+  verify ID [--json]                  re-hash every file against the install record
   remove ID                           delete an installed model (or an unfinished download)
-  quantize ID [--latent-size 64] [--runs 3]   make and measure an int8 copy, ID-int8
+  quantize ID [--latent-size 64] [--runs 3]   make and measure an int8 copy, ID-int8 (fp32 or fp16)
   default [ID]                        show or set the default model
 The data folder is AVATAR_STUDIO_DATA (else the app's per-user folder).`;
 
@@ -42,6 +48,7 @@ async function main(argv: string[]): Promise<void> {
       family: { type: 'string' },
       'latent-size': { type: 'string' },
       runs: { type: 'string' },
+      precision: { type: 'string' },
     },
   });
   const [command, target, ...extra] = positionals;
@@ -72,7 +79,7 @@ async function main(argv: string[]): Promise<void> {
         });
         progress.end();
         console.log(
-          `installed ${manifest.id} (${formatBytes(manifest.bytes)}, ${manifest.precision})`,
+          `installed ${manifest.id} (${formatBytes(manifest.bytes)}, ${manifest.precision})${manifest.provenance ? `; ${manifest.provenance}` : ''}`,
         );
       } catch (error) {
         progress.end();
@@ -86,26 +93,66 @@ async function main(argv: string[]): Promise<void> {
       if (family !== undefined && !(MODEL_FAMILIES as readonly string[]).includes(family)) {
         throw new UsageError(`--family must be one of ${MODEL_FAMILIES.join(', ')}`);
       }
-      const { manifest } = await importModel({
+      const wanted = values.precision;
+      if (wanted !== undefined && !(PRECISIONS as readonly string[]).includes(wanted)) {
+        throw new UsageError(`--precision must be one of ${PRECISIONS.join(', ')}`);
+      }
+      const { manifest, dir } = await importModel({
         dataDir,
         source: needTarget('a model folder'),
         link: values.link,
         ...(values.id !== undefined ? { id: values.id } : {}),
         ...(values.name !== undefined ? { name: values.name } : {}),
         ...(family !== undefined ? { family: family as ModelFamily } : {}),
+        ...(wanted === 'fp32' || wanted === 'fp16' ? { precision: wanted } : {}),
       });
+      const int8 =
+        wanted === 'int8' && manifest.precision !== 'int8'
+          ? await quantizeInstalled({ dataDir, id: manifest.id, ...measureOptions(values) })
+          : undefined;
+      const changed = manifest.changed ?? [];
+      if (values.json) {
+        const { id, name, family, precision, bytes } = manifest;
+        const quantized = int8 && {
+          int8: { id: int8.model.manifest.id, bytes: int8.model.manifest.bytes, ...int8.report },
+        };
+        console.log(
+          JSON.stringify(
+            { id, name, family, precision, bytes, dir, changed, ...quantized },
+            null,
+            2,
+          ),
+        );
+        return;
+      }
       console.log(
         `imported ${manifest.id} (${manifest.family}, ${manifest.precision}, ${formatBytes(manifest.bytes)})`,
       );
+      for (const c of changed) console.log(`  ${describeChange(c)}`);
+      if (int8) printQuantized(int8.model, int8.report);
       return;
     }
     case 'verify': {
       const { model, problems } = await verifyInstalled(dataDir, needTarget('a model id'));
+      const changed = model.manifest.changed ?? [];
+      const rewrittenAtLoad = problems.length > 0 ? [] : await rewrittenAtLoadOf(model);
+      if (values.json) {
+        const { id, files } = model.manifest;
+        const report = { id, files: files.length, problems, changed, rewrittenAtLoad };
+        console.log(JSON.stringify(report, null, 2));
+      }
       if (problems.length > 0) {
         const list = problems.map((p) => `${p.path} ${p.problem}`).join(', ');
         throw new Error(`${model.manifest.id} failed verification: ${list}; reinstall it`);
       }
+      if (values.json) return;
       console.log(`${model.manifest.id}: all ${model.manifest.files.length} files match`);
+      for (const c of changed) console.log(`  ${describeChange(c)}`);
+      for (const r of rewrittenAtLoad) {
+        console.log(
+          `  ${r.path}: rewritten in memory at every load (the file is as installed): ${r.change}`,
+        );
+      }
       return;
     }
     case 'remove': {
@@ -124,22 +171,9 @@ async function main(argv: string[]): Promise<void> {
       const { model, report } = await quantizeInstalled({
         dataDir,
         id: needTarget('a model id'),
-        ...(values['latent-size']
-          ? { latentSize: positive(values['latent-size'], '--latent-size') }
-          : {}),
-        ...(values.runs ? { runs: positive(values.runs, '--runs') } : {}),
+        ...measureOptions(values),
       });
-      const ms = (n: number): string => `${n.toFixed(1)} ms`;
-      console.log(`made ${model.manifest.id} (${formatBytes(model.manifest.bytes)})`);
-      console.log(
-        `text encoder: relative error ${report.textEncoderError.toExponential(2)}, ${ms(report.textEncoderMs.fp32)} fp32 vs ${ms(report.textEncoderMs.int8)} int8`,
-      );
-      console.log(
-        `unet (${report.latentSize}x${report.latentSize} latents): relative error ${report.unetError.toExponential(2)}, ${ms(report.unetMs.fp32)} fp32 vs ${ms(report.unetMs.int8)} int8`,
-      );
-      console.log(
-        `speed ratio fp32/int8: ${report.speedup.toFixed(2)} (median of ${report.runs}); ${report.speedup > 1 ? 'runs on CPU will use the int8 copy' : 'slower here: CPU runs keep the original'}`,
-      );
+      printQuantized(model, report);
       return;
     }
     case 'default': {
@@ -158,6 +192,52 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+function measureOptions(values: {
+  'latent-size'?: string | undefined;
+  runs?: string | undefined;
+}): { latentSize?: number; runs?: number } {
+  return {
+    ...(values['latent-size']
+      ? { latentSize: positive(values['latent-size'], '--latent-size') }
+      : {}),
+    ...(values.runs ? { runs: positive(values.runs, '--runs') } : {}),
+  };
+}
+
+/** The quantize report: each error and time against the original (fp32, or fp16 upcast first). */
+function printQuantized(model: InstalledModel, report: QuantizeReport): void {
+  const ms = (n: number): string => `${n.toFixed(1)} ms`;
+  const original = report.reference ?? 'fp32';
+  console.log(`made ${model.manifest.id} (${formatBytes(model.manifest.bytes)})`);
+  console.log(
+    `text encoder: relative error ${report.textEncoderError.toExponential(2)}, ${ms(report.textEncoderMs.fp32)} ${original} vs ${ms(report.textEncoderMs.int8)} int8`,
+  );
+  console.log(
+    `unet (${report.latentSize}x${report.latentSize} latents): relative error ${report.unetError.toExponential(2)}, ${ms(report.unetMs.fp32)} ${original} vs ${ms(report.unetMs.int8)} int8`,
+  );
+  console.log(
+    `speed ratio ${original}/int8: ${report.speedup.toFixed(2)} (median of ${report.runs}); ${report.speedup > 1 ? 'runs on CPU will use the int8 copy' : 'slower here: CPU runs keep the original'}`,
+  );
+}
+
+function describeChange(c: ChangedFile): string {
+  return `${c.path}: changed at import: ${c.change} (the source's file, sha256 ${c.originalSha256.slice(0, 12)}…, is untouched)`;
+}
+
+/** Encoders installed as their source wrote them that still sample at random (catalogue files). */
+async function rewrittenAtLoadOf({
+  manifest,
+  dir,
+}: InstalledModel): Promise<{ path: string; change: string }[]> {
+  const found: { path: string; change: string }[] = [];
+  for (const file of ENCODER_FILES) {
+    if (!manifest.files.some((f) => f.path === file)) continue;
+    const rewritten = await deterministicEncoder(path.join(dir, ...file.split('/')), file);
+    if (rewritten) found.push({ path: file, change: rewritten.change });
+  }
+  return found;
+}
+
 async function list(dataDir: string, json: boolean): Promise<void> {
   const installed = await listInstalled(dataDir);
   const defaultId = installed.length > 0 ? readDefaultModelId(dataDir) : null;
@@ -172,6 +252,7 @@ async function list(dataDir: string, json: boolean): Promise<void> {
     default: m.id === defaultId,
     dir,
     ...(m.quantization ? { quantization: m.quantization } : {}),
+    ...(m.provenance ? { provenance: m.provenance } : {}),
   }));
   if (json) {
     console.log(JSON.stringify(rows, null, 2));
@@ -185,7 +266,7 @@ async function list(dataDir: string, json: boolean): Promise<void> {
   }
   for (const r of rows) {
     console.log(
-      `${r.default ? '*' : ' '} ${r.id.padEnd(24)} ${r.family.padEnd(9)} ${r.precision.padEnd(5)} ${formatBytes(r.bytes).padStart(9)}  ${r.name}`,
+      `${r.default ? '*' : ' '} ${r.id.padEnd(24)} ${r.family.padEnd(9)} ${r.precision.padEnd(5)} ${formatBytes(r.bytes).padStart(9)}  ${r.name}${r.provenance ? ` (${r.provenance})` : ''}`,
     );
   }
 }

@@ -34,7 +34,7 @@ export function serveApiOverIpc(service: AppService): void {
         );
         return {
           ok: false,
-          error: { code: 'BAD_REQUEST', message: 'Only the app’s own page may call it.' },
+          error: { code: 'FORBIDDEN', message: 'Only the app’s own page may call it.' },
         };
       }
       return callApi(service, method, params);

@@ -1,7 +1,8 @@
 /**
  * What of the Electron shell runs without an Electron binary: the bundle build, the preload (in a
  * realm of its own with a stand-in 'electron'), the app:// handler, the IPC sender check and the
- * window state. The rest (main.ts, ipc.ts, lockdown.ts, menu.ts) is wiring, only type-checked.
+ * window state, the menu's template and the fuses the packages are built with. The rest
+ * (main.ts, ipc.ts, lockdown.ts, menu.ts) is wiring, only type-checked.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -14,6 +15,7 @@ import { PNG_BYTES, fakeService, rendererFixture } from '../host/testing.ts';
 import { APP_ORIGIN, EVENT_CHANNEL, isAppFrame } from './app-origin.ts';
 import { appProtocolHandler } from './app-protocol.ts';
 import { buildElectron } from './build.ts';
+import { menuTemplate } from './menu-template.ts';
 import { loadWindowState, saveWindowState } from './window-state.ts';
 
 let temp: string;
@@ -163,5 +165,39 @@ describe('window state', () => {
     await writeFile(file, '{"bounds":{"x":"0"}}');
     assert.equal(loadWindowState(file, screens).bounds.x, undefined);
     assert.equal(loadWindowState(path.join(temp, 'none.json'), screens).maximized, false);
+  });
+});
+
+describe('hardening of the packaged app', () => {
+  const roles = (items: ReturnType<typeof menuTemplate>): string[] =>
+    items.flatMap((item) => [
+      ...(item.role ? [item.role] : []),
+      ...(Array.isArray(item.submenu) ? roles(item.submenu) : []),
+    ]);
+
+  test('the packaged menu offers no developer tools and no reload; development keeps them', () => {
+    for (const platform of ['darwin', 'win32', 'linux'] as const) {
+      const packaged = roles(menuTemplate(platform, true));
+      assert.ok(!packaged.includes('toggleDevTools') && !packaged.includes('reload'), platform);
+      assert.ok(!packaged.includes('viewMenu'), 'the standard View menu holds the DevTools');
+      assert.ok(roles(menuTemplate(platform, false)).includes('toggleDevTools'));
+    }
+  });
+
+  test('electron-builder flips the fuses: no RunAsNode, NODE_OPTIONS or inspect; asar only, checked', async () => {
+    const yaml = await readFile('electron-builder.yml', 'utf8');
+    const block = /^electronFuses:\n((?: {2}\w+: \w+\n)+)/m.exec(yaml)?.[1] ?? '';
+    const fuses = Object.fromEntries(
+      [...block.matchAll(/^ {2}(\w+): (\w+)$/gm)].map(([, key, value]) => [key, value]),
+    );
+    assert.deepEqual(fuses, {
+      runAsNode: 'false',
+      enableCookieEncryption: 'true',
+      enableNodeOptionsEnvironmentVariable: 'false',
+      enableNodeCliInspectArguments: 'false',
+      enableEmbeddedAsarIntegrityValidation: 'true',
+      onlyLoadAppFromAsar: 'true',
+      grantFileProtocolExtraPrivileges: 'false',
+    });
   });
 });

@@ -1,5 +1,6 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { BoundedReadError, describeFault, readBoundedText } from '../files/read-bounded.ts';
 import { EngineError } from './errors.ts';
 
 export const AUTOENCODER_CHOICES = ['auto', 'full', 'tiny'] as const;
@@ -73,9 +74,19 @@ export async function readModelFolder(
   const schedulerConfigFile = path.join(dir, 'scheduler', 'scheduler_config.json');
   if (!(await isFile(schedulerConfigFile))) throw missing(dir, 'scheduler/scheduler_config.json');
 
+  // transformers 5 saves a tokenizer as tokenizer.json alone, earlier versions as vocab.json and
+  // merges.txt: either will do.
   const tokenizerDir = path.join(dir, 'tokenizer');
-  for (const name of ['vocab.json', 'merges.txt']) {
-    if (!(await isFile(path.join(tokenizerDir, name)))) throw missing(dir, `tokenizer/${name}`);
+  if (!(await isFile(path.join(tokenizerDir, 'tokenizer.json')))) {
+    for (const name of ['vocab.json', 'merges.txt']) {
+      if (!(await isFile(path.join(tokenizerDir, name)))) {
+        throw missing(
+          dir,
+          `tokenizer/${name}`,
+          'the tokenizer needs vocab.json and merges.txt, or tokenizer.json',
+        );
+      }
+    }
   }
 
   const full = {
@@ -143,11 +154,29 @@ async function scalingFactor(dir: string, component: string, fallback: number): 
   return value;
 }
 
+/**
+ * The largest config a model folder may hold. diffusers' are under 2 KB; the cap only keeps a
+ * hostile or broken 100 MB file from costing seconds and gigabytes at every load.
+ */
+export const CONFIG_MAX_BYTES = 1024 * 1024;
+
 async function readJson(file: string, dir: string): Promise<unknown> {
-  const text = await readFile(file, 'utf8');
+  let text: string;
+  try {
+    text = await readBoundedText(file, CONFIG_MAX_BYTES);
+  } catch (error) {
+    if (!(error instanceof BoundedReadError)) throw error;
+    throw new EngineError(
+      'CONFIG_INVALID',
+      `${path.relative(dir, file)} ${describeFault(error.fault, error.limit, error.errno)}`,
+      file,
+    );
+  }
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
+    const python = parsePythonJson(text);
+    if (python !== undefined) return python;
     throw new EngineError(
       'CONFIG_INVALID',
       `${path.relative(dir, file)} is not valid JSON: ${(error as Error).message}`,
@@ -156,10 +185,26 @@ async function readJson(file: string, dir: string): Promise<unknown> {
   }
 }
 
-function missing(dir: string, relative: string): EngineError {
+/**
+ * Python's json module writes NaN and ±Infinity bare (diffusers saves DPMSolverMultistep's
+ * `"lambda_min_clipped": -Infinity` so). They are read as null, i.e. "the default", which is what
+ * diffusers means by them there; undefined when the text is not JSON even so.
+ */
+function parsePythonJson(text: string): unknown {
+  const bare = /(:\s*|[[,]\s*)(-?Infinity|NaN)(?=\s*[,}\]])/g;
+  if (!bare.test(text)) return undefined;
+  try {
+    return JSON.parse(text.replace(bare, '$1null')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `expected`, when given, says what would do instead. */
+function missing(dir: string, relative: string, expected?: string): EngineError {
   return new EngineError(
     'MODEL_FILE_MISSING',
-    `${relative} is missing from the model folder ${dir}`,
+    `${relative} is missing from the model folder ${dir}${expected ? `: ${expected}` : ''}`,
     path.join(dir, relative),
   );
 }

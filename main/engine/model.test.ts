@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { fixtureModel } from '../../scripts/fixtures/cache.ts';
@@ -137,10 +137,31 @@ describe('a broken model folder is a typed error naming the file', () => {
     await assertRefused({ dir }, 'CONFIG_INVALID', /timestep_spacing.*leading.*trailing.*linspace/);
   });
 
+  test('a scheduler config as diffusers saves it, with a bare -Infinity, loads', async () => {
+    const dir = await copyOfFixture('sd15');
+    const file = path.join(dir, 'scheduler/scheduler_config.json');
+    const config = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    const saved = JSON.stringify({ ...config, _class_name: 'DPMSolverMultistepScheduler' });
+    await writeFile(
+      file,
+      saved.replace(/}$/, ', "lambda_min_clipped": -Infinity, "variance_type": null}'),
+    );
+    const model = await loadModel({ dir });
+    await model.release();
+  });
+
   test('a scheduler config that is not JSON', async () => {
     const dir = await copyOfFixture('turbo');
     await writeFile(path.join(dir, 'scheduler/scheduler_config.json'), '{');
     await assertRefused({ dir }, 'CONFIG_INVALID', 'scheduler/scheduler_config.json');
+  });
+
+  test('a 100 MB model_index.json is refused unread, naming it', async () => {
+    const dir = await copyOfFixture('turbo');
+    const file = path.join(dir, 'model_index.json');
+    await writeFile(file, '{"_class_name": "StableDiffusionPipeline", "padding": "');
+    await truncate(file, 100 * 2 ** 20);
+    await assertRefused({ dir }, 'CONFIG_INVALID', /model_index\.json is larger than 1 MiB/);
   });
 
   test('a VAE config with a nonsense scaling factor', async () => {

@@ -8,6 +8,7 @@ import {
   type ComponentFile,
   type ModelFolder,
 } from './model-folder.ts';
+import { deterministicEncoder } from './onnx/deterministic-encoder.ts';
 import type { LoadedComponent } from './onnx/io-spec.ts';
 import {
   candidateProviders,
@@ -56,8 +57,8 @@ export async function loadModel(options: LoadModelOptions): Promise<SdModel> {
   const fallbacks: ProviderFallback[] = [];
   let providers = candidateProviders(options.provider ?? 'cpu');
   let chosen: ProviderName = 'cpu';
-  const open = async (part: ComponentFile): Promise<LoadedComponent> => {
-    const created = await createSession(part.file, part.displayName, providers, options);
+  const open = async (part: ComponentFile, bytes?: Uint8Array): Promise<LoadedComponent> => {
+    const created = await createSession(part.file, part.displayName, providers, options, bytes);
     fallbacks.push(
       ...created.fallbacks.map((f) => ({ ...f, reason: `${part.displayName}: ${f.reason}` })),
     );
@@ -76,7 +77,13 @@ export async function loadModel(options: LoadModelOptions): Promise<SdModel> {
     // On the CPU the full VAE is 70-80% of a turbo avatar and TAESD ~20x cheaper (scripts/bench,
     // part 3); a GPU decodes either in a fraction of a UNet call, so it keeps the model's own.
     const parts = chosen === 'cpu' && folder.tiny ? folder.tiny : folder;
-    const encoder = ImageEncoder.create(await open(parts.encoder), parts.encoder);
+    // An encoder that samples its own latent runs rewritten, in memory: the file stays as it is.
+    const deterministic = await deterministicEncoder(parts.encoder.file, parts.encoder.displayName);
+    const encoder = ImageEncoder.create(
+      await open(parts.encoder, deterministic?.bytes),
+      parts.encoder,
+      deterministic?.change,
+    );
     const decoder = ImageDecoder.create(await open(parts.decoder), parts.decoder);
     checkHiddenSizes(folder, textEncoder, unet);
     return {

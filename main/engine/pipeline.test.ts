@@ -5,20 +5,11 @@ import { Engine } from './engine.ts';
 import { EngineClient } from './engine-client.ts';
 import { EngineError } from './errors.ts';
 import { SeededNoise } from './random.ts';
-import type { Img2ImgRequest } from './types.ts';
-
-const SIZE = 64;
-const image = new SeededNoise(7).normal(3 * SIZE * SIZE).map((v) => Math.tanh(v));
-const request = (overrides: Partial<Img2ImgRequest> = {}): Img2ImgRequest => ({
-  image,
-  size: SIZE,
-  prompt: 'a person, watercolour portrait',
-  strength: 0.5,
-  steps: 2,
-  guidance: 0,
-  seed: 42,
-  ...overrides,
-});
+import {
+  TEST_SIZE as SIZE,
+  testImage as image,
+  testRequest as request,
+} from './testing/img2img-request.ts';
 
 const isAborted = (error: unknown): boolean =>
   error instanceof EngineError && error.code === 'ABORTED';

@@ -25,6 +25,8 @@ export function loadImage(service: AppService, ref: unknown): Promise<Outcome<Se
 
 const HTTP_STATUS: Readonly<Record<ApiErrorCode, number>> = {
   BAD_REQUEST: 400,
+  FORBIDDEN: 403,
+  TOO_LARGE: 413,
   PHOTOS_REFUSED: 422,
   NOT_FOUND: 404,
   QUOTA_EXCEEDED: 409,

@@ -68,7 +68,7 @@ describe('every other request', () => {
     for (const target of ['/', '/index.html', '/shim.js', '/api/events', '/image/avatar/a1']) {
       const reply = await rawRequest(host, target, { auth: 'none' });
       assert.equal(reply.status, 403, target);
-      assert.equal(errorOf(reply).code, 'BAD_REQUEST');
+      assert.equal(errorOf(reply).code, 'FORBIDDEN');
     }
     const post = await postApi(host, 'photos:check', '{"photos":[]}', { auth: 'none' });
     assert.equal(post.status, 403);

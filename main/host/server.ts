@@ -18,10 +18,10 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ApiErrorCode, ApiErrorShape } from '../api/contract.ts';
 import type { AppService } from '../app/app-service.ts';
-import { INTAKE_LIMITS } from '../intake/limits.ts';
 import { type Outcome, callApi, httpStatus, loadImage } from './api-door.ts';
 import { decodeJson, encodeJson } from './codec.ts';
 import { imagePathParts } from './image-route.ts';
+import { JsonShapeMeter, bodyLimit } from './request-limits.ts';
 import { SECURITY_HEADERS } from './security.ts';
 import { bundleShim } from './shim-bundle.ts';
 import { mimeType, staticFilePath } from './static-files.ts';
@@ -34,7 +34,7 @@ export interface HostOptions {
   port?: number;
   /** Default: 32 random bytes, new on every launch. */
   secret?: string;
-  /** Default: the largest upload intake accepts (10 photos of 30 MB, base64) plus 1 MiB. */
+  /** A ceiling over every method's own limit (request-limits.ts); for tests. */
   maxBodyBytes?: number;
 }
 
@@ -48,17 +48,21 @@ export interface Host {
 }
 
 export const SECRET_HEADER = 'x-avatar-studio-secret';
-const DEFAULT_MAX_BODY =
-  Math.ceil((INTAKE_LIMITS.maxPhotos * INTAKE_LIMITS.maxBytes * 4) / 3) + 2 ** 20;
 /** Keeps idle event streams open through proxies and sleep-happy network stacks. */
 const HEARTBEAT_MS = 20_000;
+
+const REFUSAL_CODES: Readonly<Record<number, ApiErrorCode>> = {
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  413: 'TOO_LARGE',
+};
 
 /** A request refused before it reaches the api: its status and an error for the page. */
 class Refusal extends Error {
   constructor(
     readonly status: number,
     message: string,
-    readonly code: ApiErrorCode = status === 404 ? 'NOT_FOUND' : 'BAD_REQUEST',
+    readonly code: ApiErrorCode = REFUSAL_CODES[status] ?? 'BAD_REQUEST',
   ) {
     super(message);
   }
@@ -67,7 +71,7 @@ class Refusal extends Error {
 export async function startHost(options: HostOptions): Promise<Host> {
   const { service, rendererDir } = options;
   const secret = options.secret ?? randomBytes(32).toString('base64url');
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const maxBodyBytes = options.maxBodyBytes ?? Infinity;
   const shim = await bundleShim();
   const streams = new Set<ServerResponse>();
 
@@ -76,6 +80,8 @@ export async function startHost(options: HostOptions): Promise<Host> {
       if (error instanceof Refusal) {
         return sendError(response, error.status, { code: error.code, message: error.message });
       }
+      // A client that went away mid-request (a closed tab, a cancelled upload) is no fault here.
+      if (request.destroyed || response.destroyed) return void response.destroy();
       console.error('Avatar Studio host: request failed:', error);
       const message = 'Something went wrong inside Avatar Studio; its log has the details.';
       sendError(response, 500, { code: 'INTERNAL', message });
@@ -105,10 +111,8 @@ export async function startHost(options: HostOptions): Promise<Host> {
     checkCaller(request);
 
     if (request.method === 'POST' && pathname.startsWith('/api/')) {
-      return answer(
-        response,
-        await callApi(service, pathname.slice('/api/'.length), await readJson(request)),
-      );
+      const method = pathname.slice('/api/'.length);
+      return answer(response, await callApi(service, method, await readJson(request, method)));
     }
     if (request.method !== 'GET') throw new Refusal(405, `${request.method} is not served here.`);
     if (pathname === '/shim.js') return send(response, 200, 'text/javascript; charset=utf-8', shim);
@@ -162,11 +166,11 @@ export async function startHost(options: HostOptions): Promise<Host> {
     return a.length === b.length && timingSafeEqual(a, b);
   }
 
-  async function readJson(request: IncomingMessage): Promise<unknown> {
+  async function readJson(request: IncomingMessage, method: string): Promise<unknown> {
     if (!(request.headers['content-type'] ?? '').startsWith('application/json')) {
       throw new Refusal(415, 'The request body must be JSON.');
     }
-    const body = await readBody(request, maxBodyBytes);
+    const body = await readBody(request, Math.min(bodyLimit(method), maxBodyBytes));
     try {
       return decodeJson(body.toString('utf8'));
     } catch {
@@ -219,15 +223,25 @@ export async function startHost(options: HostOptions): Promise<Host> {
   };
 }
 
-/** Reads the body up to `limit` bytes; a larger one is refused (413) before it is all received. */
+/**
+ * Reads a JSON body up to `limit` bytes and within JSON_LIMITS; a larger one, or one holding more
+ * values or nesting than any request needs, is refused (413) as soon as it shows, not once all of
+ * it has arrived.
+ */
 async function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
   const tooLarge = new Refusal(413, `The request is larger than ${limit} bytes.`);
   if (Number(request.headers['content-length'] ?? 0) > limit) throw tooLarge;
+  const meter = new JsonShapeMeter();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > limit) throw tooLarge;
+    const fault = meter.feed(chunk);
+    if (fault) {
+      const what = fault === 'too-deep' ? 'is nested deeper' : 'holds more values';
+      throw new Refusal(413, `The request body ${what} than any request needs.`);
+    }
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);

@@ -30,7 +30,9 @@ export async function decodePhoto(name: string, bytes: Buffer): Promise<DecodeRe
 
   let meta: Metadata;
   try {
-    meta = await sharp(bytes).metadata();
+    // The header alone, so no pixel limit: a decompression bomb then gets our size check (too
+    // large, in megapixels) instead of sharp's refusal, which reads like a damaged file.
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch {
     return hasImageSignature(bytes)
       ? refuse('UNREADABLE', `"${name}" could not be read: the file is damaged or incomplete.`)

@@ -4,11 +4,10 @@ import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
-import BetterSqlite3 from 'better-sqlite3';
 import { fixtureModel } from '../../scripts/fixtures/cache.ts';
-import { databasePath, imagesDir } from '../store/data-folder.ts';
+import { imagesDir } from '../store/data-folder.ts';
 import { openStore } from '../store/index.ts';
-import { findPlaintextImages, tempDataDir } from '../store/test-helpers.ts';
+import { findPlaintextImages, integrityCheck, tempDataDir } from '../store/test-helpers.ts';
 
 const PHOTOS = ['sample1-face1.jpg', 'sample2-face2.jpg', 'sample3-face1.jpg'].map(
   (f) => `e2e/photos/portraits/${f}`,
@@ -55,7 +54,5 @@ test('the real avatar job killed with SIGKILL mid-run: the next start leaves no 
   assert.equal(store.startupSweep.crashedRuns, 1);
   assert.deepEqual(readdirSync(imagesDir(dataDir)), [], 'an image file survived the sweep');
   assert.deepEqual(findPlaintextImages(dataDir), []);
-  const db = new BetterSqlite3(databasePath(dataDir), { readonly: true });
-  t.after(() => db.close());
-  assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+  assert.equal(integrityCheck(dataDir), 'ok');
 });

@@ -124,3 +124,16 @@ test('an add-on is installed with its models, not alone', async () => {
     message: /models: sd-turbo, sd15, lcm-dreamshaper-v7/,
   });
 });
+
+test('the fp16 SD-Turbo re-upload says where it stands: no README, no licence stated', async () => {
+  const entry = findEntry(await loadCatalog(), 'sd-turbo');
+  assert.deepEqual(entry.source, {
+    hub: 'jdp8/sd-turbo-onnx',
+    revision: '4ea5d203f7def52bcf83781990f97721c98a7f22',
+  });
+  assert.match(entry.provenance!, /no README, no licence stated/);
+  const bad = { models: [{ ...entry, provenance: 1 }] };
+  assert.throws(() => parseCatalog(bad, 'c.json'), {
+    message: /models\[0\]\.provenance must be a string/,
+  });
+});

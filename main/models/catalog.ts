@@ -35,6 +35,11 @@ export interface CatalogEntry {
   kind: 'model' | 'addon';
   family: ModelFamily | null;
   license: string;
+  /**
+   * Where the files come from, when that is in doubt (an unofficial re-upload that states no
+   * licence): shown next to the model wherever it is listed.
+   */
+  provenance?: string;
   homepage?: string;
   recommended?: RecommendedSettings;
   /** Sum of the files' sizes; null while any is unverified. */
@@ -87,6 +92,8 @@ export function parseCatalog(value: unknown, file: string): CatalogEntry[] {
     if (!familyOk)
       fail(`${at}.family`, `must be one of ${MODEL_FAMILIES.join(', ')} (null for an add-on)`);
     if (typeof entry.license !== 'string') fail(`${at}.license`, 'must be a string');
+    if (entry.provenance !== undefined && typeof entry.provenance !== 'string')
+      fail(`${at}.provenance`, 'must be a string');
     if (!(entry.totalBytes === null || isSize(entry.totalBytes)))
       fail(`${at}.totalBytes`, 'must be a byte count or null');
     const source = entry.source as Record<string, unknown> | undefined;

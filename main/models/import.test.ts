@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { lstat, readFile, readdir, rename, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { fixtureModel } from '../../scripts/fixtures/cache.ts';
@@ -11,6 +11,9 @@ import { importModel } from './import.ts';
 import type { ModelFamily } from '../engine/types.ts';
 import type { Precision } from './manifest.ts';
 import { listInstalled, verifyInstalled } from './registry.ts';
+import { precisionOf, readOnnx } from './onnx-model.ts';
+import { externalize } from './testing/externalize.ts';
+import { loadModel } from '../engine/model.ts';
 
 const EXPECTED: Record<FixtureVariant, { family: ModelFamily; precision: Precision }> = {
   sd15: { family: 'sd15', precision: 'fp32' },
@@ -81,10 +84,78 @@ test('ids come from the folder name, de-duplicated; --link shares the bytes', as
   );
 });
 
+test('files linked from outside the folder (a Hugging Face cache snapshot) import, copied or linked', async (t) => {
+  const dataDir = tempDataDir(t);
+  const source = await copyOfFixture('turbo');
+  // The hub cache's layout: snapshots/<rev>/unet/model.onnx -> ../../blobs/<sha>.
+  const blob = path.join(path.dirname(source), `${path.basename(source)}-blob`);
+  await rename(path.join(source, 'unet/model.onnx'), blob);
+  await symlink(
+    path.relative(path.join(source, 'unet'), blob),
+    path.join(source, 'unet/model.onnx'),
+  );
+  for (const link of [false, true]) {
+    const { dir } = await importModel({ dataDir, source, link });
+    const installed = await lstat(path.join(dir, 'unet/model.onnx'));
+    assert.ok(installed.isFile(), 'the installed UNet is a file, not a link back to the source');
+    assert.equal(installed.size, (await stat(blob)).size);
+    await (await loadModel({ dir })).release();
+  }
+});
+
 test('verify names a file changed after install', async (t) => {
   const dataDir = tempDataDir(t);
   const { dir } = await importModel({ dataDir, source: await fixtureModel('turbo') });
   await writeFile(path.join(dir, 'scheduler/scheduler_config.json'), '{}');
   const { problems } = await verifyInstalled(dataDir, 'turbo');
   assert.deepEqual(problems, [{ path: 'scheduler/scheduler_config.json', problem: 'changed' }]);
+});
+
+test('--precision fp32 upcasts an fp16 export (weights in weights.pb); the source stays as it was', async (t) => {
+  const dataDir = tempDataDir(t);
+  const source = await copyOfFixture('turbo-fp16-io');
+  await externalize(path.join(source, 'unet'), 'weights.pb');
+  const before = await readFile(path.join(source, 'unet/weights.pb'));
+  const { manifest, dir } = await importModel({ dataDir, source, link: true, precision: 'fp32' });
+
+  assert.equal(manifest.precision, 'fp32');
+  const paths = manifest.files.map((f) => f.path);
+  assert.ok(!paths.includes('unet/weights.pb'), paths.join(', '));
+  assert.deepEqual(
+    manifest.changed?.map((c) => [c.path, c.change]),
+    ['text_encoder', 'unet', 'vae_decoder', 'vae_encoder'].map((c) => [
+      `${c}/model.onnx`,
+      'fp16 upcast to fp32',
+    ]),
+  );
+  assert.deepEqual(await readFile(path.join(source, 'unet/weights.pb')), before);
+  assert.equal(precisionOf(await readOnnx(path.join(source, 'unet/model.onnx'), 'unet')), 'fp16');
+  // Everything not upcast is still shared with the source.
+  const tokenizer = 'tokenizer/vocab.json';
+  assert.equal(
+    (await stat(path.join(dir, tokenizer))).ino,
+    (await stat(path.join(source, tokenizer))).ino,
+  );
+  assert.deepEqual((await verifyInstalled(dataDir, manifest.id)).problems, []);
+  const model = await loadModel({ dir });
+  await model.release();
+});
+
+test('--precision refuses what it cannot do before copying anything', async (t) => {
+  const dataDir = tempDataDir(t);
+  await assert.rejects(
+    importModel({ dataDir, source: await fixtureModel('turbo'), precision: 'fp16' }),
+    { code: 'IMPORT_UNSUPPORTED', message: /turbo is fp32: fp32 is not downcast to fp16/ },
+  );
+  await assert.rejects(
+    importModel({ dataDir, source: await fixtureModel('sd15-int8'), precision: 'fp32' }),
+    { code: 'IMPORT_UNSUPPORTED', message: /sd15-int8 is int8: int8 weights cannot be turned/ },
+  );
+  assert.deepEqual(await readdir(path.join(dataDir, 'models')).catch(() => []), []);
+  const kept = await importModel({
+    dataDir,
+    source: await fixtureModel('turbo-fp16'),
+    precision: 'fp16',
+  });
+  assert.equal(kept.manifest.precision, 'fp16');
 });

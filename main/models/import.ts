@@ -6,16 +6,24 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { loadModel } from '../engine/model.ts';
+import { deterministicEncoder, ENCODER_FILES } from '../engine/onnx/deterministic-encoder.ts';
 import type { ModelFamily } from '../engine/types.ts';
 import { precisionOfFolder } from './describe.ts';
 import { errnoCode, ModelError } from './errors.ts';
-import { listModelFiles, sha256File, type ManifestFile, type ModelManifest } from './manifest.ts';
+import {
+  listModelFiles,
+  sha256File,
+  type ChangedFile,
+  type ManifestFile,
+  type ModelManifest,
+} from './manifest.ts';
 import { isModelId, slugify } from './model-id.ts';
+import { upcastFolder } from './upcast-fp16.ts';
 import {
   commitStaging,
   createStaging,
@@ -35,6 +43,11 @@ export interface ImportOptions {
   name?: string;
   /** Default: the family the engine tells from the model. */
   family?: ModelFamily;
+  /**
+   * 'fp32' upcasts an fp16 export (for CPUs, see upcast-fp16.ts); 'fp16' keeps an fp16 one and
+   * refuses others (no downcast yet). Default: the folder as it is.
+   */
+  precision?: 'fp32' | 'fp16';
   signal?: AbortSignal;
 }
 
@@ -52,6 +65,7 @@ export async function importModel(options: ImportOptions): Promise<InstalledMode
   const model = await loadModel({ dir: source });
   const family = options.family ?? model.family;
   await model.release();
+  if (options.precision) await checkPrecision(source, options.precision);
 
   if (options.id !== undefined && !isModelId(options.id)) {
     throw new ModelError(
@@ -64,13 +78,47 @@ export async function importModel(options: ImportOptions): Promise<InstalledMode
   const staging = await createStaging(options.dataDir);
   try {
     const files: ManifestFile[] = [];
+    const changed: ChangedFile[] = [];
+    const upcast =
+      options.precision === 'fp32'
+        ? await upcastFolder(source, staging, 'IMPORT_UNSUPPORTED', options.signal)
+        : { replaced: new Set<string>(), written: [] };
+    for (const relative of upcast.written) {
+      const file = path.join(staging, ...relative.split('/'));
+      if (relative.endsWith('.onnx')) {
+        // An upcast encoder that samples its own latent is made deterministic as a copied one is.
+        const deterministic = (ENCODER_FILES as readonly string[]).includes(relative)
+          ? await deterministicEncoder(file, relative)
+          : undefined;
+        if (deterministic) await writeFile(file, deterministic.bytes);
+        const originalSha256 = await sha256File(path.join(source, ...relative.split('/')));
+        const change = ['fp16 upcast to fp32', deterministic?.change].filter(Boolean).join('; ');
+        changed.push({ path: relative, originalSha256, change });
+      }
+      files.push({ path: relative, size: (await stat(file)).size, sha256: await sha256File(file) });
+    }
     for (const relative of await listModelFiles(source)) {
       options.signal?.throwIfAborted();
-      const from = path.join(source, ...relative.split('/'));
+      if (upcast.replaced.has(relative)) continue;
+      // The file itself, not a link to it: a hard link to a relative symlink would dangle.
+      const from = await realpath(path.join(source, ...relative.split('/')));
       const to = path.join(staging, ...relative.split('/'));
-      const sha256 = options.link ? await linkThenHash(from, to) : await copyHashing(from, to);
+      // An encoder that samples its own latent is installed deterministic: written anew, never
+      // linked, so the source's file stays as it was.
+      const deterministic = (ENCODER_FILES as readonly string[]).includes(relative)
+        ? await deterministicEncoder(from, relative)
+        : undefined;
+      let sha256: string;
+      if (deterministic) {
+        sha256 = await writeHashing(to, deterministic.bytes);
+        const originalSha256 = await sha256File(from);
+        changed.push({ path: relative, originalSha256, change: deterministic.change });
+      } else {
+        sha256 = options.link ? await linkThenHash(from, to) : await copyHashing(from, to);
+      }
       files.push({ path: relative, size: (await stat(to)).size, sha256 });
     }
+    files.sort((a, b) => a.path.localeCompare(b.path));
     const manifest: ModelManifest = {
       formatVersion: 1,
       id,
@@ -81,6 +129,7 @@ export async function importModel(options: ImportOptions): Promise<InstalledMode
       origin: source,
       bytes: files.reduce((n, f) => n + f.size, 0),
       installedAt: new Date().toISOString(),
+      ...(changed.length > 0 ? { changed } : {}),
       files,
     };
     return await commitStaging(options.dataDir, staging, manifest);
@@ -95,6 +144,17 @@ export async function importModel(options: ImportOptions): Promise<InstalledMode
   }
 }
 
+/** A precision this folder cannot be imported at, refused before anything is copied. */
+async function checkPrecision(source: string, wanted: 'fp32' | 'fp16'): Promise<void> {
+  const precision = await precisionOfFolder(source);
+  if (precision === wanted || (wanted === 'fp32' && precision === 'fp16')) return;
+  const why =
+    precision === 'int8'
+      ? 'int8 weights cannot be turned back into floats'
+      : 'fp32 is not downcast to fp16 (fp16 runs slower than fp32 on CPUs)';
+  throw new ModelError('IMPORT_UNSUPPORTED', `${source} is ${precision}: ${why}`, source);
+}
+
 async function copyHashing(from: string, to: string): Promise<string> {
   await mkdir(path.dirname(to), { recursive: true });
   const hash = createHash('sha256');
@@ -106,6 +166,12 @@ async function copyHashing(from: string, to: string): Promise<string> {
   });
   await pipeline(createReadStream(from), tap, createWriteStream(to, { flags: 'wx' }));
   return hash.digest('hex');
+}
+
+async function writeHashing(to: string, bytes: Uint8Array): Promise<string> {
+  await mkdir(path.dirname(to), { recursive: true });
+  await writeFile(to, bytes, { flag: 'wx' });
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 async function linkThenHash(from: string, to: string): Promise<string> {

@@ -83,6 +83,7 @@ export async function installFromCatalog(options: InstallOptions): Promise<Insta
       source: 'catalog',
       origin: `${catalog.file}#${id}`,
       license: entry.license,
+      ...(entry.provenance ? { provenance: entry.provenance } : {}),
       ...(entry.recommended ? { recommended: entry.recommended } : {}),
       bytes: files.reduce((n, f) => n + f.size, 0),
       installedAt: new Date().toISOString(),

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelFamily } from '../engine/types.ts';
 import { MODEL_FAMILIES } from '../styles/types.ts';
@@ -27,17 +27,28 @@ export interface ManifestFile {
   sha256: string;
 }
 
-/** What `models quantize` measured: errors are relative L2 against the fp32 outputs. */
+/** What `models quantize` measured: errors are relative L2 against the original's outputs. */
 export interface QuantizeReport {
   textEncoderError: number;
   unetError: number;
-  /** Median milliseconds per call, fp32 then int8, on the same inputs and threads. */
+  /** Median milliseconds per call, the original (`fp32`) then int8, same inputs and threads. */
   textEncoderMs: { fp32: number; int8: number };
   unetMs: { fp32: number; int8: number };
-  /** fp32 UNet time / int8 UNet time: above 1 the int8 copy is faster on this machine. */
+  /** Original UNet time / int8 UNet time: above 1 the int8 copy is faster on this machine. */
   speedup: number;
+  /** 'fp16' when the original was an fp16 model (upcast, then quantized); absent: fp32. */
+  reference?: 'fp16';
   latentSize: number;
   runs: number;
+}
+
+/** An installed file that differs from its source's on purpose; the source's stays untouched. */
+export interface ChangedFile {
+  path: string;
+  /** The source file's hash, so the installed one can be traced to it. */
+  originalSha256: string;
+  /** What was done, in words. */
+  change: string;
 }
 
 /** Written last into an installed model's folder: a folder without one is not installed. */
@@ -54,9 +65,13 @@ export interface ModelManifest {
   quantizedFrom?: string;
   quantization?: QuantizeReport;
   license?: string;
+  /** The catalogue's doubt about where the files come from (CatalogEntry.provenance). */
+  provenance?: string;
   recommended?: RecommendedSettings;
   bytes: number;
   installedAt: string;
+  /** Files changed at install (an encoder that drew its own sample, made deterministic). */
+  changed?: ChangedFile[];
   /** Hashed at install so `verify` can tell a damaged file from the one that was checked. */
   files: ManifestFile[];
 }
@@ -104,9 +119,15 @@ export async function sha256File(file: string): Promise<string> {
 /** Every file of a model folder but the manifest, relative, sorted: what a manifest lists. */
 export async function listModelFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile())
-    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
-    .filter((relative) => relative !== MANIFEST_FILE)
-    .sort();
+  const files: string[] = [];
+  for (const entry of entries) {
+    const full = path.join(entry.parentPath, entry.name);
+    // A link to a file counts as that file: Hugging Face's cache keeps every model file as a
+    // link into its blobs folder, outside the model's own.
+    const isFile =
+      entry.isFile() ||
+      (entry.isSymbolicLink() && ((await stat(full).catch(() => undefined))?.isFile() ?? false));
+    if (isFile) files.push(path.relative(dir, full).split(path.sep).join('/'));
+  }
+  return files.filter((relative) => relative !== MANIFEST_FILE).sort();
 }

@@ -6,9 +6,8 @@
  *   Conv(X, W, b)  → ConvInteger(X_q, W_uint8, X_zp, W_zp) → Cast → Mul(X_scale · W_scale) → Add(b)
  * MatMul weights are symmetric int8; Conv weights uint8, the only type ORT's CPU ConvInteger takes.
  */
-import { open, type FileHandle } from 'node:fs/promises';
-import path from 'node:path';
 import { ModelError } from './errors.ts';
+import { ExternalDataReader } from './external-data.ts';
 import {
   DataType,
   onnx,
@@ -60,7 +59,7 @@ export function quantizeUint8(w: Float32Array): Quantized {
 /**
  * Quantizes `model` in place. Weights stored as external data (model.onnx_data, weights.pb) are
  * read from `dir` and written inline: the int8 graph is a quarter of the size and fits in one file.
- * fp16 weights are refused: quantize an fp32 export.
+ * fp16 weights are refused: upcast them first (upcast-fp16.ts).
  */
 export async function quantizeModel(
   model: ModelProto,
@@ -77,10 +76,10 @@ export async function quantizeModel(
     );
   }
   if (graph.initializer.some((t) => t.dataType === DataType.FLOAT16)) {
-    throw unsupported(displayName, 'has fp16 weights; int8 copies are made from fp32 exports only');
+    throw unsupported(displayName, 'has fp16 weights; upcast it to fp32 before quantizing');
   }
 
-  const external = new ExternalData(dir, displayName);
+  const external = new ExternalDataReader(dir, displayName, 'QUANTIZE_UNSUPPORTED');
   try {
     const initializers = new Map(graph.initializer.map((t) => [t.name, t]));
     // Readers left per weight: once all were rewritten, its float bytes can be let go at once.
@@ -231,68 +230,6 @@ export async function quantizeModel(
     return stats;
   } finally {
     await external.close();
-  }
-}
-
-/** Tensors kept beside the graph (location, offset, length keys), read on demand. */
-class ExternalData {
-  private readonly handles = new Map<string, FileHandle>();
-
-  constructor(
-    private readonly dir: string,
-    private readonly displayName: string,
-  ) {}
-
-  /** Moves an external tensor's bytes into raw_data. */
-  async inline(tensor: ITensorProto): Promise<void> {
-    if (tensor.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) return;
-    const keys = new Map((tensor.externalData ?? []).map((e) => [e.key, e.value ?? '']));
-    const location = keys.get('location') ?? '';
-    if (!location || path.isAbsolute(location) || location.split(/[\\/]/).includes('..')) {
-      throw unsupported(
-        this.displayName,
-        `keeps tensor ${tensor.name} outside its folder ("${location}")`,
-      );
-    }
-    const handle = await this.open(location);
-    const offset = Number(keys.get('offset') ?? 0);
-    const length = Number(keys.get('length') ?? (await handle.stat()).size - offset);
-    const bytes = Buffer.alloc(length);
-    const { bytesRead } = await handle.read(bytes, 0, length, offset);
-    if (bytesRead !== length)
-      throw unsupported(this.displayName, `has truncated external data ${location}`);
-    tensor.rawData = bytes;
-    tensor.dataLocation = onnx.TensorProto.DataLocation.DEFAULT;
-    tensor.externalData = [];
-  }
-
-  /** A float32 initializer's values, from raw_data, float_data or its external file. */
-  async floatsOf(tensor: ITensorProto): Promise<Float32Array> {
-    await this.inline(tensor);
-    const raw = tensor.rawData;
-    if (raw && raw.length > 0) {
-      const copy = new Uint8Array(raw); // raw_data sits unaligned inside the protobuf's bytes
-      return new Float32Array(copy.buffer, 0, copy.length / 4);
-    }
-    return Float32Array.from(tensor.floatData ?? []);
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([...this.handles.values()].map((h) => h.close()));
-  }
-
-  private async open(location: string): Promise<FileHandle> {
-    let handle = this.handles.get(location);
-    if (!handle) {
-      handle = await open(path.join(this.dir, location)).catch(() => {
-        throw unsupported(
-          this.displayName,
-          `needs its external data file ${location}, which is missing`,
-        );
-      });
-      this.handles.set(location, handle);
-    }
-    return handle;
   }
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fixtureModel } from '../../scripts/fixtures/cache.ts';
@@ -8,8 +8,9 @@ import { copyOfFixture } from '../engine/testing/model-copies.ts';
 import { tempDataDir } from '../store/test-helpers.ts';
 import { importModel } from './import.ts';
 import { DataType, onnx, precisionOf, readOnnx, type GraphProto } from './onnx-model.ts';
+import { externalize } from './testing/externalize.ts';
 import { quantizeInstalled } from './quantize.ts';
-import { getInstalled, listInstalled } from './registry.ts';
+import { getInstalled, listInstalled, verifyInstalled } from './registry.ts';
 
 const SMALL = { latentSize: 8, runs: 1 };
 
@@ -65,39 +66,43 @@ test('weights kept as external data (weights.pb) are read and written inline', a
   );
 });
 
-test('fp16 and already-int8 models are refused clearly', async (t) => {
+test('an fp16 model (fp16 I/O, weights in weights.pb) is upcast, quantized and measured against fp16', async (t) => {
   const dataDir = tempDataDir(t);
-  await importModel({ dataDir, source: await fixtureModel('turbo-fp16') });
-  await importModel({ dataDir, source: await fixtureModel('sd15-int8') });
-  await assert.rejects(quantizeInstalled({ dataDir, id: 'turbo-fp16' }), {
-    code: 'QUANTIZE_UNSUPPORTED',
-    message: /"turbo-fp16" is fp16; int8 copies are made from fp32 models only/,
-  });
-  await assert.rejects(quantizeInstalled({ dataDir, id: 'sd15-int8' }), {
-    code: 'QUANTIZE_UNSUPPORTED',
-  });
-  await assert.rejects(getInstalled(dataDir, 'turbo-fp16-int8'), { code: 'MODEL_NOT_INSTALLED' });
+  const source = await copyOfFixture('turbo-fp16-io');
+  await externalize(path.join(source, 'unet'), 'weights.pb');
+  await importModel({ dataDir, source, id: 'half' });
+  const { model, report } = await quantizeInstalled({ dataDir, id: 'half', ...SMALL });
+
+  assert.equal(model.manifest.precision, 'int8');
+  assert.equal(report.reference, 'fp16');
+  for (const error of [report.textEncoderError, report.unetError]) {
+    assert.ok(error > 0 && error < 0.1, `relative error ${error}`);
+  }
+  assert.ok(report.speedup > 0 && report.unetMs.fp32 > 0 && report.unetMs.int8 > 0);
+  // Nothing fp16 is left: the autoencoders are upcast too, the scratch fp32 UNet is gone.
+  for (const component of ['text_encoder', 'unet', 'vae_encoder', 'vae_decoder']) {
+    const graph = (await readOnnx(path.join(model.dir, component, 'model.onnx'), component))
+      .graph as GraphProto;
+    assert.ok(!graph.initializer.some((i) => i.dataType === DataType.FLOAT16), component);
+    for (const io of [...graph.input, ...graph.output])
+      assert.notEqual(io.type?.tensorType?.elemType, DataType.FLOAT16, `${component} ${io.name}`);
+  }
+  assert.deepEqual(
+    model.manifest.files.map((f) => f.path).filter((p) => /weights\.pb|^\.fp32/.test(p)),
+    [],
+  );
+  assert.ok(!(await readdir(model.dir)).includes('.fp32'));
+  assert.deepEqual((await verifyInstalled(dataDir, 'half')).problems, []);
+  const loaded = await loadModel({ dir: model.dir });
+  await loaded.release();
 });
 
-/** Moves every initializer of `dir`/model.onnx into one external file, as exporters do past 2 GB. */
-async function externalize(dir: string, dataFile: string): Promise<void> {
-  const model = onnx.ModelProto.decode(await readFile(path.join(dir, 'model.onnx')));
-  const chunks: Uint8Array[] = [];
-  let offset = 0;
-  for (const tensor of (model.graph as GraphProto).initializer) {
-    const raw = tensor.rawData ?? new Uint8Array(0);
-    // Exporters keep small tensors (shapes, scalars) inline: ORT needs those to infer shapes.
-    if (tensor.dataType !== DataType.FLOAT || raw.length < 1024) continue;
-    tensor.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
-    tensor.externalData = [
-      { key: 'location', value: dataFile },
-      { key: 'offset', value: String(offset) },
-      { key: 'length', value: String(raw.length) },
-    ];
-    tensor.rawData = new Uint8Array(0);
-    chunks.push(raw);
-    offset += raw.length;
-  }
-  await writeFile(path.join(dir, dataFile), Buffer.concat(chunks));
-  await writeFile(path.join(dir, 'model.onnx'), onnx.ModelProto.encode(model).finish());
-}
+test('already-int8 models are refused clearly', async (t) => {
+  const dataDir = tempDataDir(t);
+  await importModel({ dataDir, source: await fixtureModel('sd15-int8') });
+  await assert.rejects(quantizeInstalled({ dataDir, id: 'sd15-int8' }), {
+    code: 'QUANTIZE_UNSUPPORTED',
+    message: /"sd15-int8" is already int8/,
+  });
+  await assert.rejects(getInstalled(dataDir, 'sd15-int8-int8'), { code: 'MODEL_NOT_INSTALLED' });
+});

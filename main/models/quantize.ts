@@ -1,16 +1,18 @@
 /**
- * `models quantize ID`: an int8 copy of an installed model (text encoder and UNet dynamically
- * quantized, the autoencoders and everything else shared by hard link), measured against the
- * original on the same seeded inputs and installed as a model of its own, <id>-int8.
+ * `models quantize ID`: an int8 copy of an installed fp32 or fp16 model (text encoder and UNet
+ * dynamically quantized, an fp16 model's other graphs upcast to fp32, everything else shared by
+ * hard link), measured against the original on the same seeded inputs and installed as a model
+ * of its own, <id>-int8.
  */
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadModel, type SdModel } from '../engine/model.ts';
 import { SeededNoise } from '../engine/random.ts';
 import { ModelError } from './errors.ts';
-import { sha256File, type ModelManifest, type QuantizeReport } from './manifest.ts';
+import { listModelFiles, sha256File, type ModelManifest, type QuantizeReport } from './manifest.ts';
 import { onnx, readOnnx } from './onnx-model.ts';
 import { quantizeModel as quantizeGraph } from './quantize-graph.ts';
+import { upcastOnnxFile } from './upcast-fp16.ts';
 import {
   commitStaging,
   createStaging,
@@ -24,6 +26,8 @@ import {
 const QUANTIZED_COMPONENTS = ['text_encoder/model.onnx', 'unet/model.onnx'];
 /** protobuf's hard limit for one .onnx file. */
 const MAX_ONNX_BYTES = 2 ** 31 - 1;
+/** Inside the staging folder: fp32 twins of fp16 components, removed once quantized. */
+const UPCAST_DIR = '.fp32';
 
 export interface QuantizeOptions {
   dataDir: string;
@@ -46,10 +50,10 @@ export async function quantizeInstalled(
   const { dataDir } = options;
   const original = await getInstalled(dataDir, options.id);
   const { manifest } = original;
-  if (manifest.precision !== 'fp32') {
+  if (manifest.precision === 'int8') {
     throw new ModelError(
       'QUANTIZE_UNSUPPORTED',
-      `"${manifest.id}" is ${manifest.precision}; int8 copies are made from fp32 models only`,
+      `"${manifest.id}" is already int8; int8 copies are made from fp32 and fp16 models`,
       manifest.id,
     );
   }
@@ -64,33 +68,40 @@ export async function quantizeInstalled(
 
   const staging = await createStaging(dataDir);
   try {
-    const files: ModelManifest['files'] = [];
-    for (const file of manifest.files) {
+    // fp16 components are upcast first: weights to quantize, and the rest (the autoencoders)
+    // because the CPU provider runs fp32 faster than fp16 (see upcast-fp16.ts).
+    const upcast = manifest.precision === 'fp16';
+    const rewritten: string[] = [];
+    for (const file of manifest.files.filter((f) => f.path.endsWith('.onnx'))) {
       options.signal?.throwIfAborted();
       const from = path.join(original.dir, ...file.path.split('/'));
       const to = path.join(staging, ...file.path.split('/'));
       if (QUANTIZED_COMPONENTS.includes(file.path)) {
-        const graph = await readOnnx(from, file.path);
-        await quantizeGraph(graph, path.dirname(from), file.path);
-        const bytes = onnx.ModelProto.encode(graph).finish();
-        if (bytes.length > MAX_ONNX_BYTES) {
-          throw new ModelError(
-            'QUANTIZE_UNSUPPORTED',
-            `${file.path} is still over 2 GB once quantized`,
-            file.path,
-          );
-        }
+        const scratch = upcast ? path.join(staging, UPCAST_DIR, file.path) : undefined;
+        await quantizeFile(from, to, scratch, file.path);
+        rewritten.push(file.path);
+      } else if (upcast) {
         await mkdir(path.dirname(to), { recursive: true });
-        await writeFile(to, bytes);
-      } else if (isExternalDataOf(file.path, manifest.files)) {
-        continue; // inlined into the quantized graph
-      } else {
-        await linkOrCopy(from, to);
+        if (await upcastOnnxFile(from, to, file.path, 'QUANTIZE_UNSUPPORTED'))
+          rewritten.push(file.path);
       }
-      files.push({ path: file.path, size: (await stat(to)).size, sha256: await sha256File(to) });
+    }
+    await rm(path.join(staging, UPCAST_DIR), { recursive: true, force: true });
+    for (const file of manifest.files) {
+      options.signal?.throwIfAborted();
+      if (rewritten.includes(file.path) || isExternalDataOf(file.path, rewritten)) continue;
+      await linkOrCopy(
+        path.join(original.dir, ...file.path.split('/')),
+        path.join(staging, ...file.path.split('/')),
+      );
+    }
+    const files: ModelManifest['files'] = [];
+    for (const relative of await listModelFiles(staging)) {
+      const full = path.join(staging, ...relative.split('/'));
+      files.push({ path: relative, size: (await stat(full)).size, sha256: await sha256File(full) });
     }
 
-    const report = await compare(original.dir, staging, options);
+    const report = await compare(manifest, original.dir, staging, options);
     const copy: ModelManifest = {
       formatVersion: 1,
       id,
@@ -102,6 +113,7 @@ export async function quantizeInstalled(
       quantizedFrom: manifest.id,
       quantization: report,
       ...(manifest.license ? { license: manifest.license } : {}),
+      ...(manifest.provenance ? { provenance: manifest.provenance } : {}),
       ...(manifest.recommended ? { recommended: manifest.recommended } : {}),
       bytes: files.reduce((n, f) => n + f.size, 0),
       installedAt: new Date().toISOString(),
@@ -116,15 +128,45 @@ export async function quantizeInstalled(
   }
 }
 
-/** A quantized component's external weights (unet/weights.pb, unet/model.onnx_data) stay behind. */
-function isExternalDataOf(file: string, all: readonly { path: string }[]): boolean {
+/**
+ * One quantized component, written inline to `to` (a quarter of the fp32 size fits in one file).
+ * An fp16 one is upcast to `scratch` first, so quantize-graph reads fp32 weights one at a time.
+ */
+async function quantizeFile(
+  from: string,
+  to: string,
+  scratch: string | undefined,
+  displayName: string,
+): Promise<void> {
+  let source = from;
+  if (scratch) {
+    await mkdir(path.dirname(scratch), { recursive: true });
+    const upcast = await upcastOnnxFile(from, scratch, displayName, 'QUANTIZE_UNSUPPORTED', {
+      externalData: 'always',
+    });
+    if (upcast) source = scratch;
+  }
+  const graph = await readOnnx(source, displayName);
+  await quantizeGraph(graph, path.dirname(source), displayName);
+  const bytes = onnx.ModelProto.encode(graph).finish();
+  if (bytes.length > MAX_ONNX_BYTES) {
+    throw new ModelError(
+      'QUANTIZE_UNSUPPORTED',
+      `${displayName} is still over 2 GB once quantized`,
+      displayName,
+    );
+  }
+  await mkdir(path.dirname(to), { recursive: true });
+  await writeFile(to, bytes);
+}
+
+/** A rewritten component's external weights (unet/weights.pb, unet/model.onnx_data) stay behind. */
+function isExternalDataOf(file: string, rewritten: readonly string[]): boolean {
   const folder = path.posix.dirname(file);
-  const quantized = QUANTIZED_COMPONENTS.find((c) => path.posix.dirname(c) === folder);
   return (
-    quantized !== undefined &&
-    file !== quantized &&
     !file.endsWith('.json') &&
-    all.some((f) => f.path === quantized)
+    !file.endsWith('.onnx') &&
+    rewritten.some((c) => path.posix.dirname(c) === folder)
   );
 }
 
@@ -138,16 +180,18 @@ interface Measured {
 
 /**
  * Runs the text encoder and the UNet of both copies, one model loaded at a time (two SD UNets at
- * once would need ~9 GB). The int8 UNet gets the fp32 text embeddings, so its error is its own.
+ * once would need ~9 GB). The int8 UNet gets the original's text embeddings, so its error is its
+ * own.
  */
 async function compare(
-  fp32Dir: string,
+  original: ModelManifest,
+  originalDir: string,
   int8Dir: string,
   options: QuantizeOptions,
 ): Promise<QuantizeReport> {
   const latentSize = options.latentSize ?? 64;
   const runs = options.runs ?? 3;
-  const reference = await measure(fp32Dir, options, latentSize, runs);
+  const reference = await measure(originalDir, options, latentSize, runs);
   const quantized = await measure(int8Dir, options, latentSize, runs, reference.text);
   return {
     textEncoderError: relativeL2(reference.text, quantized.text),
@@ -155,6 +199,7 @@ async function compare(
     textEncoderMs: { fp32: reference.textMs, int8: quantized.textMs },
     unetMs: { fp32: reference.unetMs, int8: quantized.unetMs },
     speedup: reference.unetMs / quantized.unetMs,
+    ...(original.precision === 'fp16' ? { reference: 'fp16' as const } : {}),
     latentSize,
     runs,
   };

@@ -10,13 +10,13 @@ import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import { databasePath, imagesDir } from './data-folder.ts';
 import { openStore } from './index.ts';
-import { findPlaintextImages, tempDataDir } from './test-helpers.ts';
+import { findPlaintextImages, integrityCheck, tempDataDir } from './test-helpers.ts';
 
 /** A store-only job with precise kill points; main/jobs/crash.test.ts kills the real one. */
 const JOB = fileURLToPath(new URL('./crash-job.ts', import.meta.url));
 
-/** Runs the job until it prints `until`, then SIGKILLs it; resolves with its pid once reaped. */
-async function killMidRun(dataDir: string, until: string, args: string[] = []): Promise<number> {
+/** Runs the job until it prints `until`, then SIGKILLs it; resolves once it is reaped. */
+async function killMidRun(dataDir: string, until: string, args: string[] = []): Promise<void> {
   const child = spawn(process.execPath, ['--import', 'tsx', JOB, ...args], {
     env: { ...process.env, AVATAR_STUDIO_DATA: dataDir },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -28,30 +28,23 @@ async function killMidRun(dataDir: string, until: string, args: string[] = []): 
   child.kill('SIGKILL');
   const [code, signal] = await exited;
   assert.equal(signal, 'SIGKILL', `the job ended on its own (exit code ${code})`);
-  return child.pid!;
-}
-
-function integrityCheck(dataDir: string): unknown {
-  const db = new BetterSqlite3(databasePath(dataDir), { readonly: true });
-  try {
-    return db.pragma('integrity_check', { simple: true });
-  } finally {
-    db.close();
-  }
 }
 
 test('a job killed with SIGKILL mid-run leaves nothing behind after the next start', async (t) => {
   const dataDir = tempDataDir(t);
-  const pid = await killMidRun(dataDir, 'avatar 8');
+  await killMidRun(dataDir, 'avatar 8');
 
   const leftovers = fs.readdirSync(imagesDir(dataDir));
   assert.ok(
     leftovers.length >= 3 + 2 * 9,
     `expected the kill to leave files, found ${leftovers.length}`,
   );
-  // A write the kill cut short leaves a temp file named for the dead process.
+  // A write the kill cut short leaves a temp file named for the dead store's owner lock.
+  const db = new BetterSqlite3(databasePath(dataDir), { readonly: true });
+  const owner = db.prepare('SELECT owner_instance FROM runs').pluck().get() as string;
+  db.close();
   fs.writeFileSync(
-    path.join(imagesDir(dataDir), `${crypto.randomBytes(16).toString('hex')}.${pid}.tmp`),
+    path.join(imagesDir(dataDir), `${crypto.randomBytes(16).toString('hex')}.${owner}.tmp`),
     crypto.randomBytes(100),
   );
 

@@ -8,7 +8,8 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const HEADER_BYTES = 1 + IV_BYTES + TAG_BYTES;
 const OVERWRITE_CHUNK = 1 << 20;
-const TEMP_NAME = /^[0-9a-f]{32}\.(\d+)\.tmp$/;
+/** <file name>.<writer's owner instance>.tmp (owners.ts); anything else here is a finished file. */
+const TEMP_NAME = /^[0-9a-f]{32}\.([0-9a-f-]{36})\.tmp$/;
 
 /** A random name that says nothing about the run, the kind or the person. */
 export function randomFileName(): string {
@@ -32,6 +33,8 @@ export class EncryptedImages {
   constructor(
     readonly dir: string,
     private readonly fsys: FileSystem,
+    /** The writing store's owner instance, named in its temp files. */
+    private readonly writer: string,
   ) {}
 
   /**
@@ -47,7 +50,7 @@ export class EncryptedImages {
     const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
     const header = Buffer.concat([Buffer.of(FORMAT_VERSION), iv, cipher.getAuthTag()]);
 
-    const temp = path.join(this.dir, `${name}.${process.pid}.tmp`);
+    const temp = path.join(this.dir, `${name}.${this.writer}.tmp`);
     let fd: number | undefined;
     try {
       fd = this.fsys.openSync(temp, 'wx', 0o600);
@@ -118,14 +121,14 @@ export class EncryptedImages {
    * Names in the folder, less the temp files of writers still alive (a write in progress). The
    * caller decides which of the rest have a live record.
    */
-  list(isWriterAlive: (pid: number) => boolean): string[] {
+  list(isWriterAlive: (instance: string) => boolean): string[] {
     return this.fsys
       .readdirSync(this.dir, { withFileTypes: true })
       .filter((entry) => entry.isFile())
       .map((entry) => entry.name)
       .filter((name) => {
-        const pid = TEMP_NAME.exec(name)?.[1];
-        return pid === undefined || !isWriterAlive(Number(pid));
+        const writer = TEMP_NAME.exec(name)?.[1];
+        return writer === undefined || !isWriterAlive(writer);
       });
   }
 

@@ -11,7 +11,7 @@ import { databasePath, imagesDir, prepareDataDir, resolveDataDir } from './data-
 import { openDatabase } from './database.ts';
 import { storeErrorFromIo } from './errors.ts';
 import { type FileSystem, nodeFileSystem } from './file-system.ts';
-import { registerInstance, unregisterInstance } from './owners.ts';
+import { holdOwnerLock } from './owners.ts';
 import { type QuotaStatus, quotaStatus } from './quota.ts';
 import { type SweepReport, type Sweeper, startSweeper, sweep } from './retention.ts';
 import {
@@ -96,11 +96,19 @@ export function openStore(options: StoreOptions = {}): Store {
   const fsys = options.fileSystem ?? nodeFileSystem;
   prepareDataDir(dataDir, fsys);
   const db = openDatabase(databasePath(dataDir));
-  const instance = registerInstance();
+  let owner;
+  try {
+    owner = holdOwnerLock(dataDir);
+  } catch (error) {
+    db.close();
+    throw storeErrorFromIo(error, `taking the owner lock in ${dataDir}`);
+  }
+  const { instance } = owner;
   const ctx: StoreContext = {
+    dataDir,
     db,
     clock: options.clock ?? systemClock,
-    images: new EncryptedImages(imagesDir(dataDir), fsys),
+    images: new EncryptedImages(imagesDir(dataDir), fsys, instance),
     instance,
   };
 
@@ -112,7 +120,7 @@ export function openStore(options: StoreOptions = {}): Store {
       sweeper = startSweeper(ctx, options.onSweepError ?? ((error) => console.error(error)));
     }
   } catch (error) {
-    unregisterInstance(instance);
+    owner.release();
     db.close();
     throw storeErrorFromIo(error, 'deleting expired images at start-up');
   }
@@ -158,7 +166,7 @@ export function openStore(options: StoreOptions = {}): Store {
         for (const runId of running) abortRun(ctx, runId, 'cancelled');
       } finally {
         ctx.images.forgetAll();
-        unregisterInstance(instance);
+        owner.release();
         db.close();
       }
     },

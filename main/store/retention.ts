@@ -2,7 +2,7 @@ import { logDeletion } from './audit-log.ts';
 import type { Timer } from './clock.ts';
 import type { StoreContext } from './context.ts';
 import { type LiveFile, liveFilesOfRun, shredFiles } from './deletion.ts';
-import { isOwnerAlive, isProcessAlive } from './owners.ts';
+import { isOwnerAlive, removeDeadLocks } from './owners.ts';
 import { refundIfNoAvatar } from './runs.ts';
 
 /**
@@ -29,9 +29,9 @@ export function sweep(ctx: StoreContext): SweepReport {
   const now = ctx.clock.now();
 
   const running = ctx.db
-    .prepare("SELECT id, owner_pid, owner_instance FROM runs WHERE status = 'running'")
-    .all() as { id: string; owner_pid: number; owner_instance: string }[];
-  const crashed = running.filter((run) => !isOwnerAlive(run.owner_pid, run.owner_instance));
+    .prepare("SELECT id, owner_instance FROM runs WHERE status = 'running'")
+    .all() as { id: string; owner_instance: string }[];
+  const crashed = running.filter((run) => !isOwnerAlive(ctx.dataDir, run.owner_instance));
   for (const { id } of crashed) {
     ctx.db.transaction(() => {
       ctx.db.prepare("UPDATE runs SET status = 'crashed', ended_at = ? WHERE id = ?").run(now, id);
@@ -53,6 +53,7 @@ export function sweep(ctx: StoreContext): SweepReport {
   const dueFiles = shredFiles(ctx, due, 'scheduled');
 
   const strayFiles = removeStrays(ctx, now);
+  removeDeadLocks(ctx.dataDir);
 
   // Keys of files another process deleted (the privacy CLI's delete-now) are destroyed here.
   const ownLive = ctx.db
@@ -73,8 +74,10 @@ export function sweep(ctx: StoreContext): SweepReport {
  * record committed first (saveImage writes the record before the file).
  */
 function removeStrays(ctx: StoreContext, now: number): number {
-  // A temp file of this process is never a write in progress here: writes are synchronous.
-  const onDisk = ctx.images.list((pid) => pid !== process.pid && isProcessAlive(pid));
+  // A temp file of this store is never a write in progress here: writes are synchronous.
+  const onDisk = ctx.images.list(
+    (instance) => instance !== ctx.instance && isOwnerAlive(ctx.dataDir, instance),
+  );
   if (onDisk.length === 0) return 0;
   const live = new Set(
     ctx.db.prepare('SELECT name FROM files WHERE deleted_at IS NULL').pluck().all() as string[],

@@ -2,8 +2,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import sharp from 'sharp';
 import type { Clock, Timer } from './clock.ts';
+import { databasePath } from './data-folder.ts';
 import type { FileSystem } from './file-system.ts';
 
 /** A clock that moves only when told; timers fire in order as `advance` passes them. */
@@ -131,4 +133,14 @@ export function findPlaintextImages(dir: string): string[] {
     }
   }
   return hits;
+}
+
+/** SQLite's own integrity check of the store's database, read-only: 'ok' when sound. */
+export function integrityCheck(dataDir: string): unknown {
+  const db = new BetterSqlite3(databasePath(dataDir), { readonly: true });
+  try {
+    return db.pragma('integrity_check', { simple: true });
+  } finally {
+    db.close();
+  }
 }

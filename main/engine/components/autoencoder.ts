@@ -25,9 +25,15 @@ export class ImageEncoder {
     readonly part: AutoencoderPart,
     private readonly input: TensorMetadata,
     private readonly output: TensorMetadata,
+    /** What the engine changed in the graph it runs, if anything (deterministic-encoder.ts). */
+    readonly rewritten: string | undefined,
   ) {}
 
-  static create(component: LoadedComponent, part: AutoencoderPart): ImageEncoder {
+  static create(
+    component: LoadedComponent,
+    part: AutoencoderPart,
+    rewritten?: string,
+  ): ImageEncoder {
     const input = expectInput(component, 'sample', { types: FLOAT_TYPES, ranks: [4] });
     const output = expectOutput(component, ['latent_sample', 'latent_parameters'], {
       types: FLOAT_TYPES,
@@ -42,7 +48,7 @@ export class ImageEncoder {
         component.file,
       );
     }
-    return new ImageEncoder(component, part, input, output);
+    return new ImageEncoder(component, part, input, output, rewritten);
   }
 
   async encode(image: Float32Array, height: number, width: number): Promise<EncodedImage> {

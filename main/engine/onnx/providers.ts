@@ -75,11 +75,16 @@ export async function createSession(
   displayName: string,
   providers: readonly ProviderName[],
   options: SessionOptions,
+  /** The graph itself, when what runs differs from the file (deterministic-encoder.ts). */
+  bytes?: Uint8Array,
 ): Promise<{ session: InferenceSession } & ProviderReport> {
   const fallbacks: ProviderFallback[] = [];
   for (const provider of providers) {
     try {
-      const session = await InferenceSession.create(file, sessionOptions(provider, options));
+      const settings = sessionOptions(provider, options);
+      const session = await (bytes
+        ? InferenceSession.create(bytes, settings)
+        : InferenceSession.create(file, settings));
       return { session, provider, fallbacks };
     } catch (error) {
       const reason = firstLine(error);

@@ -39,6 +39,17 @@ export function alphasCumprod(config: SchedulerConfig): Float32Array {
 }
 
 /**
+ * ᾱ_t by timestep for the samplers that step to t − N//steps (DDIM, PNDM). Below timestep 0, after
+ * the last step, it is diffusers' final_alpha_cumprod: 1 with `set_alpha_to_one` (the last step
+ * lands on x̂0), ᾱ_0 without (just short of it).
+ */
+export function alphaProdLookup(config: SchedulerConfig): (t: number) => number {
+  const alphaProds = alphasCumprod(config);
+  const finalAlphaProd = config.setAlphaToOne ? 1 : alphaProds[0]!;
+  return (t) => (t >= 0 ? alphaProds[t]! : finalAlphaProd);
+}
+
+/**
  * torch.cumprod on CPU accumulates float32 inputs in double (ATen's acc_type) and rounds each
  * partial product to float32: that is what storing into a Float32Array does here.
  */

@@ -35,6 +35,29 @@ describe('parseSchedulerConfig', () => {
     assert.equal(lcm.originalInferenceSteps, 50);
     assert.equal(lcm.timestepScaling, 10);
     assert.equal(lcm.clipSample, false);
+
+    const pndm = parseSchedulerConfig({}, 'pndm');
+    assert.equal(pndm.timestepSpacing, 'leading');
+    assert.equal(pndm.setAlphaToOne, false);
+    // PNDMScheduler has no zero-SNR option: diffusers ignores the key.
+    assert.equal(
+      parseSchedulerConfig({ rescale_betas_zero_snr: true }, 'pndm').rescaleBetasZeroSnr,
+      false,
+    );
+
+    const dpm = parseSchedulerConfig({}, 'dpm');
+    assert.equal(dpm.timestepSpacing, 'linspace');
+    assert.equal(dpm.useKarrasSigmas, false);
+  });
+
+  it('reads use_karras_sigmas for dpm; dpm-karras turns it on whatever the file says', () => {
+    assert.equal(parseSchedulerConfig({ use_karras_sigmas: true }, 'dpm').useKarrasSigmas, true);
+    assert.equal(parseSchedulerConfig(SD15_CONFIG, 'dpm-karras').useKarrasSigmas, true);
+    assert.equal(
+      parseSchedulerConfig({ use_karras_sigmas: false }, 'dpm-karras').useKarrasSigmas,
+      true,
+    );
+    assert.equal(parseSchedulerConfig({ use_karras_sigmas: true }, 'ddim').useKarrasSigmas, false);
   });
 
   it('reads the SD 1.5 config, null meaning unset', () => {
@@ -76,11 +99,20 @@ describe('parseSchedulerConfig', () => {
     }
   });
 
-  it('refuses sample prediction for Euler ancestral, as diffusers does', () => {
+  it('refuses sample prediction for Euler ancestral and PNDM, as diffusers does', () => {
     assertEngineError(
       () => parseSchedulerConfig({ prediction_type: 'sample' }, 'euler-a'),
       'CONFIG_INVALID',
       /accepted: epsilon, v_prediction$/,
+    );
+    assertEngineError(
+      () => parseSchedulerConfig({ prediction_type: 'sample' }, 'pndm'),
+      'CONFIG_INVALID',
+      /accepted: epsilon, v_prediction$/,
+    );
+    assert.equal(
+      parseSchedulerConfig({ prediction_type: 'sample' }, 'dpm').predictionType,
+      'sample',
     );
     assert.equal(
       parseSchedulerConfig({ prediction_type: 'sample' }, 'euler').predictionType,
@@ -104,6 +136,33 @@ describe('parseSchedulerConfig', () => {
       'CONFIG_INVALID',
       /thresholding/,
     );
+    assertEngineError(
+      () => parseSchedulerConfig({ skip_prk_steps: false }, 'pndm'),
+      'CONFIG_INVALID',
+      /skip_prk_steps false is not supported by pndm; accepted: true/,
+    );
+    const dpmCases: [Record<string, unknown>, RegExp][] = [
+      [{ algorithm_type: 'sde-dpmsolver++' }, /algorithm_type "sde-dpmsolver\+\+"/],
+      [{ solver_order: 3 }, /solver_order 3.*accepted: 2/],
+      [{ solver_type: 'heun' }, /solver_type "heun"/],
+      [{ final_sigmas_type: 'sigma_min' }, /final_sigmas_type/],
+      [{ use_lu_lambdas: true }, /use_lu_lambdas/],
+      [{ thresholding: true }, /thresholding/],
+      [{ variance_type: 'learned_range' }, /variance_type/],
+      [{ lambda_min_clipped: -5.1 }, /lambda_min_clipped -5.1/],
+    ];
+    for (const [json, pattern] of dpmCases) {
+      for (const name of ['dpm', 'dpm-karras'] as const) {
+        assertEngineError(() => parseSchedulerConfig(json, name), 'CONFIG_INVALID', pattern);
+      }
+    }
+    // What diffusers' own __init__ maps onto DPM-Solver++ midpoint (DEIS and UniPC configs).
+    assert.doesNotThrow(() =>
+      parseSchedulerConfig(
+        { algorithm_type: 'deis', solver_type: 'bh2', variance_type: null },
+        'dpm',
+      ),
+    );
     // DDIM has no Karras sigmas: diffusers' DDIMScheduler.from_config ignores the key.
     assert.doesNotThrow(() => parseSchedulerConfig({ use_karras_sigmas: true }, 'ddim'));
     assert.doesNotThrow(() => parseSchedulerConfig({ use_karras_sigmas: false }, 'euler'));
@@ -114,6 +173,7 @@ describe('parseSchedulerConfig', () => {
       [{ beta_start: '0.00085' }, /beta_start must be a number/],
       [{ beta_end: 1.5 }, /beta_end must be in \[0, 1\)/],
       [{ num_train_timesteps: 999.5 }, /num_train_timesteps must be an integer/],
+      [{ num_train_timesteps: 1e12 }, /num_train_timesteps must be an integer from 2 to 100000/],
       [{ steps_offset: -1 }, /steps_offset must be an integer >= 0/],
       [{ set_alpha_to_one: 'false' }, /set_alpha_to_one must be true or false/],
       [{ trained_betas: [0.1, 0.2] }, /trained_betas must be 1000 numbers/],
@@ -148,12 +208,20 @@ describe('schedulerForClassName', () => {
     assert.equal(schedulerForClassName('LCMScheduler').name, 'lcm');
   });
 
-  it('runs PNDM and the other SD-compatible classes as DDIM, with a note', () => {
-    const pndm = schedulerForClassName('PNDMScheduler');
-    assert.equal(pndm.name, 'ddim');
-    assert.match(pndm.note ?? '', /PNDMScheduler.*DDIM/);
-    assert.equal(schedulerForClassName('DPMSolverMultistepScheduler').name, 'ddim');
-    assert.equal(schedulerForConfig(SD15_CONFIG).name, 'ddim');
+  it('runs PNDM (SD 1.x) and DPM-Solver multistep natively', () => {
+    assert.deepEqual(schedulerForClassName('PNDMScheduler'), { name: 'pndm', note: undefined });
+    assert.deepEqual(schedulerForClassName('DPMSolverMultistepScheduler'), {
+      name: 'dpm',
+      note: undefined,
+    });
+    assert.equal(schedulerForConfig(SD15_CONFIG).name, 'pndm');
+  });
+
+  it('runs the other SD-compatible classes as DDIM, with a note', () => {
+    const unipc = schedulerForClassName('UniPCMultistepScheduler');
+    assert.equal(unipc.name, 'ddim');
+    assert.match(unipc.note ?? '', /UniPCMultistepScheduler.*DDIM/);
+    assert.equal(schedulerForClassName('DPMSolverSinglestepScheduler').name, 'ddim');
   });
 
   it('refuses classes of other model families and configs without a class', () => {

@@ -17,7 +17,8 @@ export type TimestepSpacing = (typeof TIMESTEP_SPACINGS)[number];
  * A diffusers `scheduler_config.json`, every gap filled with the default of the diffusers class
  * that will run it: `parseSchedulerConfig(json, 'ddim')` reads as `DDIMScheduler.from_config(json)`.
  * Fields a scheduler has no use for keep a neutral value (Euler ignores `clipSample`, LCM ignores
- * `timestepSpacing` and `stepsOffset`, as in diffusers).
+ * `timestepSpacing` and `stepsOffset`, as in diffusers; `dpm-karras` is DPM-Solver++ with
+ * `useKarrasSigmas` forced on).
  */
 export interface SchedulerConfig {
   /** `_class_name`: the diffusers class the model was exported with, when the file names one. */
@@ -34,7 +35,7 @@ export interface SchedulerConfig {
   readonly stepsOffset: number;
   /** Lin et al. 2024, "Common Diffusion Noise Schedules and Sample Steps are Flawed", Alg. 1. */
   readonly rescaleBetasZeroSnr: boolean;
-  /** DDIM/LCM: ᾱ after the last step is 1 (true) or ᾱ_0 (false; SD 1.x ships false). */
+  /** DDIM/PNDM/LCM: ᾱ after the last step is 1 (true) or ᾱ_0 (false; SD 1.x ships false). */
   readonly setAlphaToOne: boolean;
   /** DDIM/LCM: clamp the predicted x0 to ±`clipSampleRange`. */
   readonly clipSample: boolean;
@@ -43,6 +44,8 @@ export interface SchedulerConfig {
   readonly originalInferenceSteps: number;
   /** LCM: multiplies the timestep in the c_skip/c_out boundary scalings. */
   readonly timestepScaling: number;
+  /** DPM-Solver: Karras et al. 2022's σ schedule (eq. 5, ρ = 7) instead of the spaced timesteps. */
+  readonly useKarrasSigmas: boolean;
 }
 
 const COMMON_DEFAULTS: SchedulerConfig = {
@@ -61,41 +64,70 @@ const COMMON_DEFAULTS: SchedulerConfig = {
   clipSampleRange: 1,
   originalInferenceSteps: 50,
   timestepScaling: 10,
+  useKarrasSigmas: false,
 };
 
-/** The `__init__` defaults of each diffusers class (they differ: DDIM clips, LCM is SD-scaled). */
+/**
+ * The `__init__` defaults of each diffusers class (they differ: DDIM clips, PNDM ends on ᾱ_0, LCM
+ * is SD-scaled).
+ */
 const DIFFUSERS_DEFAULTS: Readonly<Record<SchedulerName, SchedulerConfig>> = {
   euler: { ...COMMON_DEFAULTS, timestepSpacing: 'linspace' },
   'euler-a': { ...COMMON_DEFAULTS, timestepSpacing: 'linspace' },
   ddim: { ...COMMON_DEFAULTS, clipSample: true },
+  pndm: { ...COMMON_DEFAULTS, setAlphaToOne: false },
+  dpm: { ...COMMON_DEFAULTS, timestepSpacing: 'linspace' },
+  'dpm-karras': { ...COMMON_DEFAULTS, timestepSpacing: 'linspace', useKarrasSigmas: true },
   lcm: { ...COMMON_DEFAULTS, betaStart: 0.00085, betaEnd: 0.012, betaSchedule: 'scaled_linear' },
 };
 
-/** diffusers' EulerAncestralDiscreteScheduler raises NotImplementedError for `sample`. */
+/** diffusers' EulerAncestralDiscreteScheduler and PNDMScheduler raise for `sample`. */
 const PREDICTION_TYPES_BY_SCHEDULER: Readonly<Record<SchedulerName, readonly PredictionType[]>> = {
   euler: PREDICTION_TYPES,
   'euler-a': ['epsilon', 'v_prediction'],
   ddim: PREDICTION_TYPES,
+  pndm: ['epsilon', 'v_prediction'],
+  dpm: PREDICTION_TYPES,
+  'dpm-karras': PREDICTION_TYPES,
   lcm: PREDICTION_TYPES,
 };
+
+const DPM: readonly SchedulerName[] = ['dpm', 'dpm-karras'];
 
 /**
  * Options diffusers offers that we do not implement. Ignoring one would silently produce other
  * latents than the model's authors intended, so a config that turns one on is refused instead.
  * Only classes that have the option are checked: DDIM ignores Euler's options, as diffusers does.
+ * DPM-Solver's `lower_order_final` and `euler_at_final` are not listed: with solver_order 2 and
+ * final_sigmas_type "zero" they change nothing (the last step is first order either way).
  */
 const UNSUPPORTED_OPTIONS: readonly {
   key: string;
-  supported: readonly (string | boolean)[];
+  supported: readonly (string | boolean | number)[];
   schedulers: readonly SchedulerName[];
 }[] = [
   { key: 'use_karras_sigmas', supported: [false], schedulers: ['euler'] },
-  { key: 'use_exponential_sigmas', supported: [false], schedulers: ['euler'] },
-  { key: 'use_beta_sigmas', supported: [false], schedulers: ['euler'] },
+  { key: 'use_exponential_sigmas', supported: [false], schedulers: ['euler', ...DPM] },
+  { key: 'use_beta_sigmas', supported: [false], schedulers: ['euler', ...DPM] },
   { key: 'interpolation_type', supported: ['linear'], schedulers: ['euler'] },
   { key: 'timestep_type', supported: ['discrete'], schedulers: ['euler'] },
-  { key: 'final_sigmas_type', supported: ['zero'], schedulers: ['euler'] },
-  { key: 'thresholding', supported: [false], schedulers: ['ddim', 'lcm'] },
+  { key: 'final_sigmas_type', supported: ['zero'], schedulers: ['euler', ...DPM] },
+  { key: 'thresholding', supported: [false], schedulers: ['ddim', 'lcm', ...DPM] },
+  // We run PLMS only, as SD ships it; PRK's Runge-Kutta warm-up steps are not implemented.
+  { key: 'skip_prk_steps', supported: [true], schedulers: ['pndm'] },
+  // diffusers' own __init__ turns DEIS's "deis" into dpmsolver++ and UniPC's solver types into
+  // midpoint, so configs of those classes run as it runs them.
+  { key: 'algorithm_type', supported: ['dpmsolver++', 'deis'], schedulers: DPM },
+  { key: 'solver_type', supported: ['midpoint', 'logrho', 'bh1', 'bh2'], schedulers: DPM },
+  { key: 'solver_order', supported: [2], schedulers: DPM },
+  { key: 'use_lu_lambdas', supported: [false], schedulers: DPM },
+  { key: 'use_flow_sigmas', supported: [false], schedulers: DPM },
+  { key: 'use_dynamic_shifting', supported: [false], schedulers: DPM },
+  // Learned variances and λ clipping (cosine schedules) are for pixel-space models: any value is
+  // refused. diffusers saves the default, −∞, as a bare -Infinity, which model-folder.ts reads as
+  // null, i.e. absent.
+  { key: 'variance_type', supported: [], schedulers: DPM },
+  { key: 'lambda_min_clipped', supported: [], schedulers: DPM },
 ];
 
 /**
@@ -118,7 +150,13 @@ export function parseSchedulerConfig(json: unknown, scheduler: SchedulerName): S
     }
   }
 
-  const numTrainTimesteps = readInteger(raw, 'num_train_timesteps', defaults.numTrainTimesteps, 2);
+  const numTrainTimesteps = readInteger(
+    raw,
+    'num_train_timesteps',
+    defaults.numTrainTimesteps,
+    2,
+    MAX_TRAIN_TIMESTEPS,
+  );
   const config: SchedulerConfig = {
     className: readClassName(raw),
     numTrainTimesteps,
@@ -134,7 +172,10 @@ export function parseSchedulerConfig(json: unknown, scheduler: SchedulerName): S
     ),
     timestepSpacing: readEnum(raw, 'timestep_spacing', TIMESTEP_SPACINGS, defaults.timestepSpacing),
     stepsOffset: readInteger(raw, 'steps_offset', defaults.stepsOffset, 0),
-    rescaleBetasZeroSnr: readBoolean(raw, 'rescale_betas_zero_snr', defaults.rescaleBetasZeroSnr),
+    // diffusers' PNDMScheduler has no such option; from_config drops the key.
+    rescaleBetasZeroSnr:
+      scheduler !== 'pndm' &&
+      readBoolean(raw, 'rescale_betas_zero_snr', defaults.rescaleBetasZeroSnr),
     setAlphaToOne: readBoolean(raw, 'set_alpha_to_one', defaults.setAlphaToOne),
     clipSample: readBoolean(raw, 'clip_sample', defaults.clipSample),
     clipSampleRange: readPositive(raw, 'clip_sample_range', defaults.clipSampleRange),
@@ -145,6 +186,11 @@ export function parseSchedulerConfig(json: unknown, scheduler: SchedulerName): S
       1,
     ),
     timestepScaling: readPositive(raw, 'timestep_scaling', defaults.timestepScaling),
+    // `dpm-karras` asks for Karras sigmas whatever the file says; other classes ignore the key.
+    useKarrasSigmas:
+      scheduler === 'dpm'
+        ? readBoolean(raw, 'use_karras_sigmas', defaults.useKarrasSigmas)
+        : defaults.useKarrasSigmas,
   };
   if (scheduler === 'lcm' && config.originalInferenceSteps > numTrainTimesteps) {
     throw invalid(
@@ -164,27 +210,26 @@ const NATIVE_CLASSES: Readonly<Record<string, SchedulerName>> = {
   EulerDiscreteScheduler: 'euler',
   EulerAncestralDiscreteScheduler: 'euler-a',
   DDIMScheduler: 'ddim',
+  PNDMScheduler: 'pndm',
+  DPMSolverMultistepScheduler: 'dpm',
   LCMScheduler: 'lcm',
 };
 
 /**
- * Classes diffusers lists as interchangeable with ours (`KarrasDiffusionSchedulers`): they are
- * configured by the same betas and ᾱ, so the model was trained on the noise schedule DDIM runs.
- * PNDM, SD 1.x's default, is the common case, and running it as DDIM is the usual choice of ONNX
- * apps: PNDM's pseudo linear multistep carries a history of up to four model outputs across steps,
- * while DDIM (eta 0) is the stateless first-order update on the same `leading` + `steps_offset`
- * timesteps, so the result differs from PNDM's in detail, not in kind.
+ * Classes diffusers lists as interchangeable with ours (`KarrasDiffusionSchedulers`) that we do
+ * not implement: they are configured by the same betas and ᾱ, so the model was trained on the
+ * noise schedule DDIM runs. Their solvers (ancestral DDPM, linear multistep, Heun, single-step and
+ * SDE DPM-Solver, DEIS, UniPC) approximate the same reverse process with other updates, so DDIM's
+ * result (eta 0, the first-order deterministic update) differs from theirs in detail, not in kind.
  * Caveat, as in diffusers' `DDIMScheduler.from_config`: a config without `clip_sample` gets DDIM's
- * default (true); SD 1.x configs set it to false explicitly.
+ * default (true).
  */
 const RUN_AS_DDIM = new Set([
-  'PNDMScheduler',
   'DDPMScheduler',
   'LMSDiscreteScheduler',
   'HeunDiscreteScheduler',
   'KDPM2DiscreteScheduler',
   'KDPM2AncestralDiscreteScheduler',
-  'DPMSolverMultistepScheduler',
   'DPMSolverSinglestepScheduler',
   'DPMSolverSDEScheduler',
   'DEISMultistepScheduler',
@@ -283,10 +328,23 @@ function readNumber(raw: JsonObject, key: string, fallback: number): number {
   return value;
 }
 
-function readInteger(raw: JsonObject, key: string, fallback: number, min: number): number {
+/**
+ * Every SD model trains on 1000 timesteps; the schedule is allocated at this length, so a config
+ * asking for 1e12 must be refused by name rather than fail to allocate.
+ */
+const MAX_TRAIN_TIMESTEPS = 100_000;
+
+function readInteger(
+  raw: JsonObject,
+  key: string,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const value = readNumber(raw, key, fallback);
-  if (!Number.isInteger(value) || value < min) {
-    throw invalid(`${key} must be an integer >= ${min}, got ${value}`);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+    throw invalid(`${key} must be an integer ${range}, got ${value}`);
   }
   return value;
 }

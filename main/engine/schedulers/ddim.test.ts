@@ -8,11 +8,11 @@ import {
   SD_ALPHA_PROD,
   assertAllClose,
   assertEngineError,
+  latents,
 } from './testing.ts';
 
 const ddim = (json: Record<string, unknown> = SD15_CONFIG): DdimScheduler =>
   new DdimScheduler(parseSchedulerConfig(json, 'ddim'));
-const latents = (...values: number[]): Float32Array => Float32Array.from(values);
 const noise = new ConstantNoise(0);
 
 /** x0 and ε of an ε-prediction at ᾱ, and DDIM's eq. 12 update to ᾱ_prev. */

@@ -1,6 +1,5 @@
 import type { NoiseSource } from '../random.ts';
-import { EngineError } from '../errors.ts';
-import { alphasCumprod } from './betas.ts';
+import { alphaProdLookup } from './betas.ts';
 import type { SchedulerConfig } from './config.ts';
 import { addNoiseAtAlpha, noiseFromAlpha, originalFromAlpha } from './ddpm.ts';
 import { combine } from './latents.ts';
@@ -10,28 +9,25 @@ import {
   checkStepArgs,
   checkStepIndex,
   img2imgStartIndex,
-  roundHalfEven,
-  spacedTimesteps,
+  integerTimesteps,
 } from './timesteps.ts';
 
 /**
  * diffusers' DDIMScheduler with eta = 0: the deterministic DDIM sampler (Song et al. 2021,
- * "Denoising Diffusion Implicit Models", eq. 12 with σ_t = 0). Our default for SD 1.x's PNDM
- * configs (see config.ts).
+ * "Denoising Diffusion Implicit Models", eq. 12 with σ_t = 0). Our default for the diffusers
+ * classes we do not implement (see config.ts).
  */
 export class DdimScheduler implements Scheduler {
   readonly name = 'ddim';
-  private readonly alphaProds: Float32Array;
-  /** ᾱ after the last step: 1 (`set_alpha_to_one`) lands on x̂0, ᾱ_0 just short of it. */
-  private readonly finalAlphaProd: number;
+  /** ᾱ_t; below timestep 0 the ᾱ after the last step (see alphaProdLookup). */
+  private readonly alphaProd: (t: number) => number;
   private schedule: readonly number[] = [];
   /** N // steps, how far back each step looks, whatever the spacing (as in diffusers). */
   private stepRatio = 0;
   private stepIndex = 0;
 
   constructor(private readonly config: SchedulerConfig) {
-    this.alphaProds = alphasCumprod(config);
-    this.finalAlphaProd = config.setAlphaToOne ? 1 : this.alphaProds[0]!;
+    this.alphaProd = alphaProdLookup(config);
   }
 
   get timesteps(): readonly number[] {
@@ -43,14 +39,7 @@ export class DdimScheduler implements Scheduler {
     checkInferenceArgs(steps, strength, n);
     const start = img2imgStartIndex(steps, strength);
     // DDIM's timesteps are integers: `linspace` ones are rounded as numpy rounds.
-    const all = spacedTimesteps(this.config, steps).map(roundHalfEven);
-    // `leading` + steps_offset reaches N once steps > N/2; diffusers would index past ᾱ there.
-    if (all[0]! > n - 1) {
-      throw new EngineError(
-        'BAD_ARGUMENT',
-        `${steps} steps with steps_offset ${this.config.stepsOffset} reach timestep ${all[0]}, past the model's last (${n - 1}); use fewer steps`,
-      );
-    }
+    const all = integerTimesteps(this.config, steps);
     this.schedule = all.slice(start);
     this.stepRatio = Math.floor(n / steps);
     this.stepIndex = 0;
@@ -59,7 +48,7 @@ export class DdimScheduler implements Scheduler {
   /** √ᾱ_t·x0 + √(1−ᾱ_t)·ε at the first timestep that runs. */
   addNoise(original: Float32Array, noise: Float32Array): Float32Array {
     checkStepIndex(0, this.schedule.length);
-    return addNoiseAtAlpha(original, noise, this.alphaProds[this.schedule[0]!]!);
+    return addNoiseAtAlpha(original, noise, this.alphaProd(this.schedule[0]!));
   }
 
   /** DDIM feeds the UNet x_t as it is; the same array comes back. */
@@ -72,9 +61,9 @@ export class DdimScheduler implements Scheduler {
     const t = this.schedule[this.stepIndex]!;
     // 1. Previous timestep t − N//steps; below 0 means this was the last step.
     const prevT = t - this.stepRatio;
-    // 2. ᾱ_t and ᾱ_{t−1}.
-    const alphaProd = this.alphaProds[t]!;
-    const alphaProdPrev = prevT >= 0 ? this.alphaProds[prevT]! : this.finalAlphaProd;
+    // 2. ᾱ_t and ᾱ_{t−1} (the final ᾱ below timestep 0).
+    const alphaProd = this.alphaProd(t);
+    const alphaProdPrev = this.alphaProd(prevT);
     // 3. "Predicted x0" of eq. 12, clipped when the config says so.
     const predOriginal = combine(modelOutput, sample, originalFromAlpha(this.config, alphaProd));
     // 4. ε̂, from the unclipped prediction.

@@ -2,7 +2,8 @@ import type { PredictionType, SchedulerConfig } from './config.ts';
 import { combine } from './latents.ts';
 
 /*
- * The variance-preserving parameterization DDIM and LCM share: x_t = √ᾱ_t·x0 + √(1−ᾱ_t)·ε.
+ * The variance-preserving parameterization DDIM, PNDM, DPM-Solver and LCM share:
+ * x_t = √ᾱ_t·x0 + √(1−ᾱ_t)·ε.
  */
 
 /** add_noise: a sample of q(x_t | x_0) (Ho et al. 2020, eq. 4) for the given noise ε. */
@@ -51,7 +52,8 @@ export function noiseFromAlpha(
   }
 }
 
-function unclippedOriginal(
+/** originalFromAlpha without clipping, for schedulers that have no clip_sample (PNDM, DPM-Solver). */
+export function unclippedOriginal(
   predictionType: PredictionType,
   alphaProd: number,
 ): (output: number, sample: number) => number {

@@ -9,12 +9,12 @@ import {
   SD_SIGMA,
   assertAllClose,
   assertEngineError,
+  latents,
 } from './testing.ts';
 
 const TRAILING = { ...SD15_CONFIG, timestep_spacing: 'trailing' };
 const ancestral = (json: Record<string, unknown> = TRAILING): EulerAncestralScheduler =>
   new EulerAncestralScheduler(parseSchedulerConfig(json, 'euler-a'));
-const latents = (...values: number[]): Float32Array => Float32Array.from(values);
 
 describe('EulerAncestralScheduler', () => {
   it('steps down to σ_down and adds σ_up of fresh noise', () => {

@@ -9,6 +9,7 @@ import {
   assertAllClose,
   assertClose,
   assertEngineError,
+  latents,
 } from './testing.ts';
 
 /** SD-Turbo's scheduler_config.json (Euler, trailing). */
@@ -20,7 +21,6 @@ const TURBO = {
 
 const euler = (json: Record<string, unknown>): EulerScheduler =>
   new EulerScheduler(parseSchedulerConfig(json, 'euler'));
-const latents = (...values: number[]): Float32Array => Float32Array.from(values);
 const noise = new ConstantNoise(0);
 
 describe('EulerScheduler', () => {

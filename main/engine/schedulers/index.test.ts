@@ -5,7 +5,18 @@ import { SD15_CONFIG, assertEngineError } from './testing.ts';
 
 describe('createScheduler', () => {
   it("picks the default for the config's class when no name is given", () => {
-    assert.equal(createScheduler(undefined, SD15_CONFIG).name, 'ddim');
+    assert.equal(createScheduler(undefined, SD15_CONFIG).name, 'pndm');
+    assert.equal(
+      createScheduler(undefined, { _class_name: 'DPMSolverMultistepScheduler' }).name,
+      'dpm',
+    );
+    assert.equal(
+      createScheduler(undefined, {
+        _class_name: 'DPMSolverMultistepScheduler',
+        use_karras_sigmas: true,
+      }).name,
+      'dpm-karras',
+    );
     assert.equal(createScheduler(undefined, { _class_name: 'LCMScheduler' }).name, 'lcm');
     assert.equal(
       createScheduler(undefined, { _class_name: 'EulerAncestralDiscreteScheduler' }).name,
@@ -23,6 +34,11 @@ describe('createScheduler', () => {
     const leading = createScheduler('euler', { ...SD15_CONFIG, timestep_spacing: 'leading' });
     leading.setTimesteps(2, 1);
     assert.deepEqual(leading.timesteps, [501, 1]);
+    // `dpm-karras` on SD 1.5's PNDM config: DPM-Solver++ on Karras sigmas (Karras et al. eq. 5).
+    const dpmKarras = createScheduler('dpm-karras', SD15_CONFIG);
+    assert.equal(dpmKarras.name, 'dpm-karras');
+    dpmKarras.setTimesteps(5, 1);
+    assert.deepEqual(dpmKarras.timesteps, [999, 786, 427, 59, 0]);
   });
 
   it('refuses an unknown class without an explicit name, and bad configs either way', () => {

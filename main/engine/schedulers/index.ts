@@ -1,8 +1,10 @@
 import { parseSchedulerConfig, schedulerForConfig } from './config.ts';
 import { DdimScheduler } from './ddim.ts';
+import { DpmSolverScheduler } from './dpm-solver.ts';
 import { EulerAncestralScheduler } from './euler-ancestral.ts';
 import { EulerScheduler } from './euler.ts';
 import { LcmScheduler } from './lcm.ts';
+import { PndmScheduler } from './pndm.ts';
 import type { Scheduler, SchedulerName } from './scheduler.ts';
 
 export { guidanceScaleEmbedding } from './lcm.ts';
@@ -27,6 +29,11 @@ export function createScheduler(name: SchedulerName | undefined, configJson: unk
       return new EulerAncestralScheduler(config);
     case 'ddim':
       return new DdimScheduler(config);
+    case 'pndm':
+      return new PndmScheduler(config);
+    case 'dpm':
+    case 'dpm-karras':
+      return new DpmSolverScheduler(config);
     case 'lcm':
       return new LcmScheduler(config);
   }

@@ -20,3 +20,17 @@ export function combine(
   for (let i = 0; i < a.length; i++) out[i] = f(a[i]!, b[i]!);
   return out;
 }
+
+/** Σ_k weights[k]·arrays[k], elementwise, in float64 and stored as float32 (as `combine`). */
+export function weightedSum(
+  arrays: readonly Float32Array[],
+  weights: readonly number[],
+): Float32Array {
+  const out = new Float32Array(arrays[0]!.length);
+  for (let i = 0; i < out.length; i++) {
+    let sum = 0;
+    arrays.forEach((array, k) => (sum += weights[k]! * array[i]!));
+    out[i] = sum;
+  }
+  return out;
+}

@@ -8,6 +8,7 @@ import {
   assertAllClose,
   assertClose,
   assertEngineError,
+  latents,
 } from './testing.ts';
 
 /** LCM-Dreamshaper's scheduler_config.json. */
@@ -29,7 +30,6 @@ const LCM_CONFIG = {
 
 const lcm = (json: Record<string, unknown> = LCM_CONFIG): LcmScheduler =>
   new LcmScheduler(parseSchedulerConfig(json, 'lcm'));
-const latents = (...values: number[]): Float32Array => Float32Array.from(values);
 
 describe('LcmScheduler timesteps', () => {
   // k = 1000 // 50 = 20; the distillation schedule is 19, 39, …, 999.

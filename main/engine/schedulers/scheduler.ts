@@ -1,7 +1,19 @@
 import type { NoiseSource } from '../random.ts';
 
-/** The scheduler names the CLI and the api accept. */
-export const SCHEDULER_NAMES = ['euler', 'euler-a', 'ddim', 'lcm'] as const;
+/**
+ * The scheduler names the CLI and the api accept. `dpm` is DPM-Solver++(2M) with the σ schedule the
+ * model's config asks for (`use_karras_sigmas`, false by default); `dpm-karras` always uses Karras
+ * sigmas, since SD 1.x folders ship PNDM configs that never set it.
+ */
+export const SCHEDULER_NAMES = [
+  'euler',
+  'euler-a',
+  'ddim',
+  'pndm',
+  'dpm',
+  'dpm-karras',
+  'lcm',
+] as const;
 export type SchedulerName = (typeof SCHEDULER_NAMES)[number];
 
 export interface StepResult {
@@ -17,7 +29,10 @@ export interface StepResult {
  */
 export interface Scheduler {
   readonly name: SchedulerName;
-  /** The timesteps that will run, after img2img's strength trimming, as fed to the UNet. */
+  /**
+   * The timesteps that will run, after img2img's strength trimming, as fed to the UNet: one UNet
+   * call each. PNDM repeats one, so it runs one more than steps × strength, as in diffusers.
+   */
   readonly timesteps: readonly number[];
   /**
    * Builds the schedule for `steps` inference steps and trims it for img2img `strength` (1 = the

@@ -20,7 +20,7 @@ const f32 = Math.fround;
  */
 export abstract class SigmaScheduler implements Scheduler {
   abstract readonly name: SchedulerName;
-  /** σ at every training timestep, float32 as torch computes ((1 − ᾱ)/ᾱ)^0.5. */
+  /** σ at every training timestep (see trainingSigmas). */
   private readonly trainingSigmas: Float32Array;
   private schedule: readonly number[] = [];
   /** σ of each timestep that runs, then 0: the last step lands on clean latents. */
@@ -28,12 +28,7 @@ export abstract class SigmaScheduler implements Scheduler {
   private stepIndex = 0;
 
   constructor(protected readonly config: SchedulerConfig) {
-    const alphaProds = alphasCumprod(config);
-    // Zero terminal SNR makes ᾱ_{N−1} = 0 and σ infinite; diffusers' Euler schedulers use 2^-24.
-    if (config.rescaleBetasZeroSnr) alphaProds[alphaProds.length - 1] = 2 ** -24;
-    this.trainingSigmas = alphaProds.map((alphaProd) =>
-      Math.sqrt(f32(f32(1 - alphaProd) / alphaProd)),
-    );
+    this.trainingSigmas = trainingSigmas(config);
   }
 
   get timesteps(): readonly number[] {
@@ -106,6 +101,16 @@ export abstract class SigmaScheduler implements Scheduler {
         return Float32Array.from(modelOutput);
     }
   }
+}
+
+/**
+ * σ_t = √((1−ᾱ_t)/ᾱ_t) at every training timestep, float32 as torch computes ((1 − ᾱ)/ᾱ)^0.5.
+ * Zero terminal SNR makes ᾱ_{N−1} = 0 and σ infinite; diffusers' σ-based schedulers use 2^-24.
+ */
+export function trainingSigmas(config: SchedulerConfig): Float32Array {
+  const alphaProds = alphasCumprod(config);
+  if (config.rescaleBetasZeroSnr) alphaProds[alphaProds.length - 1] = 2 ** -24;
+  return alphaProds.map((alphaProd) => Math.sqrt(f32(f32(1 - alphaProd) / alphaProd)));
 }
 
 /** np.interp over the integer timesteps 0 … N−1, stored float32 as diffusers does. */

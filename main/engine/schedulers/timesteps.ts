@@ -69,6 +69,28 @@ export function spacedTimesteps(config: SchedulerConfig, steps: number): number[
   }
 }
 
+/**
+ * `spaced` (by default the config's `steps` timesteps) rounded to integers as numpy rounds, for
+ * the schedulers that index ᾱ by timestep. Rejects a schedule whose first timestep lies past the
+ * model's last: `leading` + steps_offset reaches N once steps > N/2, where diffusers would index
+ * past ᾱ.
+ */
+export function integerTimesteps(
+  config: SchedulerConfig,
+  steps: number,
+  spaced: readonly number[] = spacedTimesteps(config, steps),
+): number[] {
+  const timesteps = spaced.map(roundHalfEven);
+  const last = config.numTrainTimesteps - 1;
+  if (timesteps[0]! > last) {
+    throw new EngineError(
+      'BAD_ARGUMENT',
+      `${steps} steps with steps_offset ${config.stepsOffset} reach timestep ${timesteps[0]}, past the model's last (${last}); use fewer steps`,
+    );
+  }
+  return timesteps;
+}
+
 /** numpy's round: halves go to the even neighbour (62.5 → 62, 937.5 → 938). */
 export function roundHalfEven(x: number): number {
   const floor = Math.floor(x);

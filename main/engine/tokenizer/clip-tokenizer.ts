@@ -25,9 +25,9 @@ const CACHE_LIMIT = 50_000;
 export class ClipTokenizer {
   /** Ids per prompt (model_max_length; 77 for every SD text encoder). */
   readonly maxLength: number;
-  /** Entries in vocab.json. */
+  /** Entries in the vocabulary (vocab.json, or tokenizer.json's vocab and added tokens). */
   readonly vocabSize: number;
-  /** Highest id in vocab.json: the text encoder must accept it, or tokenizer and model differ. */
+  /** Highest id in the vocabulary: the text encoder must accept it, or tokenizer and model differ. */
   readonly maxTokenId: number;
   readonly bosId: number;
   readonly eosId: number;
@@ -47,7 +47,7 @@ export class ClipTokenizer {
       const token = files.specialTokens[role];
       const id = files.vocab.get(token);
       if (id === undefined) {
-        const vocabFile = path.join(dir, 'vocab.json');
+        const vocabFile = path.join(dir, files.vocabFile);
         throw new EngineError(
           'TOKENIZER_INVALID',
           `tokenizer file ${vocabFile} lacks the ${role} ${JSON.stringify(token)}`,
@@ -75,7 +75,10 @@ export class ClipTokenizer {
     this.specialPattern = new RegExp(`(${alternatives.join('|')})`);
   }
 
-  /** Reads vocab.json, merges.txt and, when present, tokenizer_config.json and special_tokens_map.json. */
+  /**
+   * Reads vocab.json and merges.txt, or tokenizer.json where they are absent, and, when present,
+   * tokenizer_config.json and special_tokens_map.json.
+   */
   static async fromFolder(dir: string): Promise<ClipTokenizer> {
     return new ClipTokenizer(await readTokenizerFolder(dir), dir);
   }

@@ -150,6 +150,7 @@ export function SettingsScreen() {
                     <span className="model-name">{model.name}</span>
                     <span className="model-meta">
                       {model.family} · {model.precision} · {formatBytes(model.bytes)}
+                      {model.provenance && ` · ${model.provenance}`}
                     </span>
                   </span>
                   {model.id === status.model?.id && <Pill tone="accent">In use</Pill>}
