@@ -21,12 +21,18 @@ import {
 } from '../models/registry.ts';
 import { runCli, UsageError } from './run-cli.ts';
 
+/** The app's families, and SD 2.1 (an SD 2.x checkpoint driven as SD 1.5 is). */
+const IMPORT_FAMILIES = [...MODEL_FAMILIES, 'sd21'] as const;
+
 const USAGE = `usage: npm run models -- <command>
   list [--json]                       installed models (the default marked)
   install ID [--catalog FILE]         download a catalogue model (resumes an interrupted download)
-  import DIR [--link] [--id ID] [--name NAME] [--family ${MODEL_FAMILIES.join('|')}] [--json]
-             [--precision fp32|fp16|int8]   fp32 upcasts an fp16 export (faster on CPU); int8
-                                      imports, then quantizes as quantize does
+  import SOURCE [--link] [--id ID] [--name NAME] [--family ${IMPORT_FAMILIES.join('|')}] [--json]
+             [--precision fp32|fp16|int8]
+                                      SOURCE: an ONNX model folder, a diffusers folder of
+                                      safetensors, or a single-file .safetensors checkpoint
+                                      (built into ONNX graphs here). fp32 upcasts an fp16 export
+                                      (faster on CPU); int8 quantizes as quantize does
   verify ID [--json]                  re-hash every file against the install record
   remove ID                           delete an installed model (or an unfinished download)
   quantize ID [--latent-size 64] [--runs 3]   make and measure an int8 copy, ID-int8 (fp32 or fp16)
@@ -89,22 +95,31 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'import': {
-      const family = values.family;
-      if (family !== undefined && !(MODEL_FAMILIES as readonly string[]).includes(family)) {
-        throw new UsageError(`--family must be one of ${MODEL_FAMILIES.join(', ')}`);
+      const asked = values.family;
+      if (asked !== undefined && !(IMPORT_FAMILIES as readonly string[]).includes(asked)) {
+        throw new UsageError(`--family must be one of ${IMPORT_FAMILIES.join(', ')}`);
       }
+      // SD 2.1 is driven as SD 1.5 is (guided, many steps); its checkpoint's layout says SD 2.x.
+      const family = asked === 'sd21' ? 'sd15' : asked;
       const wanted = values.precision;
       if (wanted !== undefined && !(PRECISIONS as readonly string[]).includes(wanted)) {
         throw new UsageError(`--precision must be one of ${PRECISIONS.join(', ')}`);
       }
+      const started = Date.now();
       const { manifest, dir } = await importModel({
         dataDir,
-        source: needTarget('a model folder'),
+        source: needTarget('a model folder or a .safetensors checkpoint'),
         link: values.link,
         ...(values.id !== undefined ? { id: values.id } : {}),
         ...(values.name !== undefined ? { name: values.name } : {}),
         ...(family !== undefined ? { family: family as ModelFamily } : {}),
-        ...(wanted === 'fp32' || wanted === 'fp16' ? { precision: wanted } : {}),
+        ...(wanted !== undefined ? { precision: wanted as (typeof PRECISIONS)[number] } : {}),
+        onProgress: ({ component, done, total }) => {
+          const seconds = (Date.now() - started) / 1000;
+          const eta =
+            done > 0 ? `, about ${Math.round((seconds / done) * (total - done))} s left` : '';
+          if (done < total) console.error(`building ${component} (${done + 1}/${total}${eta})`);
+        },
       });
       const int8 =
         wanted === 'int8' && manifest.precision !== 'int8'

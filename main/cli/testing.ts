@@ -3,20 +3,31 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-const MODELS_CLI = fileURLToPath(new URL('./models.ts', import.meta.url));
+export interface CliOutcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 /**
  * `models …` with its data folder at `dataDir`, stderr trimmed. Async, so the test's own HTTP
  * server keeps answering while the CLI runs.
  */
-export async function models(
-  dataDir: string,
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
+export function models(dataDir: string, ...args: string[]): Promise<CliOutcome> {
+  return cli('models', dataDir, args);
+}
+
+/** `img2img …` (it keeps no data, but resolves installed ids in `dataDir`). */
+export function img2img(dataDir: string, ...args: string[]): Promise<CliOutcome> {
+  return cli('img2img', dataDir, args);
+}
+
+async function cli(name: string, dataDir: string, args: string[]): Promise<CliOutcome> {
+  const script = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
   try {
     const { stdout, stderr } = await promisify(execFile)(
       process.execPath,
-      ['--import', 'tsx', MODELS_CLI, ...args],
+      ['--import', 'tsx', script, ...args],
       { env: { ...process.env, AVATAR_STUDIO_DATA: dataDir } },
     );
     return { code: 0, stdout, stderr: stderr.trim() };

@@ -41,3 +41,14 @@ export function isModelError(value: unknown): value is ModelError {
 export function errnoCode(error: unknown): string {
   return (error as NodeJS.ErrnoException | undefined)?.code ?? '';
 }
+
+/** A failed import's error as the user should read it: a full disk and a cancel by name. */
+export function importFailure(error: unknown, source: string): unknown {
+  if (errnoCode(error) === 'ENOSPC') {
+    return new ModelError('DISK_FULL', `the disk is full while importing ${source}`, source);
+  }
+  if ((error as Error | undefined)?.name === 'AbortError') {
+    return new ModelError('ABORTED', 'import cancelled', source);
+  }
+  return error;
+}

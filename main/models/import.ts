@@ -14,7 +14,9 @@ import { loadModel } from '../engine/model.ts';
 import { deterministicEncoder, ENCODER_FILES } from '../engine/onnx/deterministic-encoder.ts';
 import type { ModelFamily } from '../engine/types.ts';
 import { precisionOfFolder } from './describe.ts';
-import { errnoCode, ModelError } from './errors.ts';
+import { importFailure, ModelError } from './errors.ts';
+import { type BuildProgress } from './from-weights/build-folder.ts';
+import { importFromWeights, weightsKind } from './from-weights/import-weights.ts';
 import {
   listModelFiles,
   sha256File,
@@ -44,20 +46,34 @@ export interface ImportOptions {
   /** Default: the family the engine tells from the model. */
   family?: ModelFamily;
   /**
-   * 'fp32' upcasts an fp16 export (for CPUs, see upcast-fp16.ts); 'fp16' keeps an fp16 one and
-   * refuses others (no downcast yet). Default: the folder as it is.
+   * ONNX folders: 'fp32' upcasts an fp16 export (for CPUs, see upcast-fp16.ts); 'fp16' keeps an
+   * fp16 one and refuses others (no downcast yet); 'int8' is left to `quantize` after import.
+   * Weights (a diffusers folder, a .safetensors checkpoint) are built at this precision
+   * (default fp32).
    */
-  precision?: 'fp32' | 'fp16';
+  precision?: 'fp32' | 'fp16' | 'int8';
   signal?: AbortSignal;
+  /** Building from weights: which component is being built. */
+  onProgress?: (progress: BuildProgress) => void;
 }
 
 export async function importModel(options: ImportOptions): Promise<InstalledModel> {
   const source = path.resolve(options.source);
+  const kind = await weightsKind(source);
+  if (kind) {
+    return importFromWeights({
+      ...options,
+      source,
+      kind,
+      id: await checkedId(options, source),
+      name: options.name ?? path.basename(source).replace(/\.safetensors$/i, ''),
+    });
+  }
   const info = await stat(source).catch(() => undefined);
   if (info?.isFile()) {
     throw new ModelError(
       'IMPORT_UNSUPPORTED',
-      `${source} is a file: import takes a model folder (unpack a .zip first)`,
+      `${source} is a file: import takes a model folder or a .safetensors checkpoint (unpack a .zip first)`,
       source,
     );
   }
@@ -65,16 +81,11 @@ export async function importModel(options: ImportOptions): Promise<InstalledMode
   const model = await loadModel({ dir: source });
   const family = options.family ?? model.family;
   await model.release();
-  if (options.precision) await checkPrecision(source, options.precision);
-
-  if (options.id !== undefined && !isModelId(options.id)) {
-    throw new ModelError(
-      'MODEL_NOT_INSTALLED',
-      `"${options.id}" is not a model id (lowercase letters, digits and dashes)`,
-      options.id,
-    );
+  if (options.precision === 'fp32' || options.precision === 'fp16') {
+    await checkPrecision(source, options.precision);
   }
-  const id = options.id ?? (await uniqueId(options.dataDir, slugify(path.basename(source))));
+
+  const id = await checkedId(options, source);
   const staging = await createStaging(options.dataDir);
   try {
     const files: ManifestFile[] = [];
@@ -135,13 +146,21 @@ export async function importModel(options: ImportOptions): Promise<InstalledMode
     return await commitStaging(options.dataDir, staging, manifest);
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
-    if (errnoCode(error) === 'ENOSPC') {
-      throw new ModelError('DISK_FULL', `the disk is full while importing ${source}`, source);
-    }
-    if ((error as Error).name === 'AbortError')
-      throw new ModelError('ABORTED', 'import cancelled', source);
-    throw error;
+    throw importFailure(error, source);
   }
+}
+
+/** The id asked for, if it is one, else one derived from the source's name and not yet taken. */
+async function checkedId(options: ImportOptions, source: string): Promise<string> {
+  if (options.id !== undefined && !isModelId(options.id)) {
+    throw new ModelError(
+      'MODEL_NOT_INSTALLED',
+      `"${options.id}" is not a model id (lowercase letters, digits and dashes)`,
+      options.id,
+    );
+  }
+  const stem = path.basename(source).replace(/\.safetensors$/i, '');
+  return options.id ?? (await uniqueId(options.dataDir, slugify(stem)));
 }
 
 /** A precision this folder cannot be imported at, refused before anything is copied. */

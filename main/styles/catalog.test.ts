@@ -9,7 +9,7 @@ import { DEFAULT_CATALOG_FILE, loadStyleCatalog, pickStyles, styleSettings } fro
 import { StyleError, type StyleErrorCode } from './errors.ts';
 import { MODEL_FAMILIES, type StyleCatalog } from './types.ts';
 
-const TOKENIZER = fileURLToPath(new URL('../../scripts/fixtures/clip-tokenizer', import.meta.url));
+const TOKENIZER = fileURLToPath(new URL('../../models/clip-tokenizer', import.meta.url));
 
 describe('the shipped catalogue', () => {
   let catalog: StyleCatalog;

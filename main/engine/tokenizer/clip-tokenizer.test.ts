@@ -15,7 +15,7 @@ import { ClipTokenizer } from './clip-tokenizer.ts';
 import { readTokenizerFolder, TOKENIZER_FILE_LIMITS } from './tokenizer-folder.ts';
 
 /** The real CLIP vocabulary SD 1.x/2.x ship (49,408 tokens). */
-const REAL = fileURLToPath(new URL('../../../scripts/fixtures/clip-tokenizer', import.meta.url));
+const REAL = fileURLToPath(new URL('../../../models/clip-tokenizer', import.meta.url));
 const BOS = 49406;
 const EOS = 49407;
 
