@@ -16,6 +16,7 @@ import sharp from 'sharp';
 import { buildFixtureModel, type FixtureVariant } from '../../scripts/fixtures/variants.ts';
 import { SeededNoise } from './random.ts';
 import { ClipTokenizer } from './tokenizer/clip-tokenizer.ts';
+import { relativeL2 } from '../graphs/testing/reference.ts';
 
 const run = promisify(execFile);
 const SIZE = 64;
@@ -203,16 +204,6 @@ async function pipelineLatents(
   );
 }
 
-function relativeError(actual: Float32Array, expected: Float64Array): number {
-  let diff = 0;
-  let norm = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff += (actual[i]! - expected[i]!) ** 2;
-    norm += expected[i]! ** 2;
-  }
-  return Math.sqrt(diff / norm);
-}
-
 for (const [scheduler, c] of [
   [
     'euler',
@@ -246,10 +237,10 @@ for (const [scheduler, c] of [
     const expected = await reference(dir, c, Float64Array.from(noise), scheduler);
     const actual = await pipelineLatents(dir, c, noiseFile, scheduler);
     assert.equal(actual.length, expected.length);
-    const error = relativeError(actual, expected);
+    const error = relativeL2(actual, expected);
     assert.ok(error < 1e-4, `relative error ${error}`);
     t.diagnostic(`relative error ${error.toExponential(2)}`);
     // The comparison can fail: the start latents alone are far from the result.
-    assert.ok(relativeError(Float32Array.from(noise), expected) > 1e-2);
+    assert.ok(relativeL2(Float32Array.from(noise), expected) > 1e-2);
   });
 }

@@ -19,6 +19,15 @@ export const DIMS = {
   latentWidth: 'width_latent',
 } as const;
 
+/** An autoencoder's latents [B, C, h, w] and images [B, C, H, W], with Optimum's axis names. */
+export const latentShape = (channels: number) => [
+  DIMS.batch,
+  channels,
+  DIMS.latentHeight,
+  DIMS.latentWidth,
+];
+export const imageShape = (channels: number) => [DIMS.batch, channels, DIMS.height, DIMS.width];
+
 export class ComponentGraph {
   readonly g: GraphBuilder;
   readonly nn: FullBlocks;

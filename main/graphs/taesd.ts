@@ -5,18 +5,10 @@
  * nn.Sequential, whose indices count the activations and upsamplers too.
  */
 import type { BuildOptions } from './build-options.ts';
-import { ComponentGraph, DIMS } from './component-graph.ts';
+import { ComponentGraph, imageShape, latentShape } from './component-graph.ts';
 import type { GraphBuilder } from './onnx-graph.ts';
 import type { TaesdConfig } from './taesd-config.ts';
 import type { WeightSource } from '../weights/weight-source.ts';
-
-const latentShape = (channels: number) => [
-  DIMS.batch,
-  channels,
-  DIMS.latentHeight,
-  DIMS.latentWidth,
-];
-const imageShape = (channels: number) => [DIMS.batch, channels, DIMS.height, DIMS.width];
 
 export function buildTaesdEncoder(
   config: TaesdConfig,

@@ -5,19 +5,11 @@
  * unscaled latents (what AutoencoderKL.decode takes) → image in [-1, 1].
  */
 import type { BuildOptions } from './build-options.ts';
-import { ComponentGraph, DIMS } from './component-graph.ts';
+import { ComponentGraph, imageShape, latentShape } from './component-graph.ts';
 import type { FullBlocks, NormOptions } from './full-blocks.ts';
 import type { GraphBuilder, Value } from './onnx-graph.ts';
 import type { VaeConfig } from './vae-config.ts';
 import type { WeightSource } from '../weights/weight-source.ts';
-
-const latentShape = (channels: number) => [
-  DIMS.batch,
-  channels,
-  DIMS.latentHeight,
-  DIMS.latentWidth,
-];
-const imageShape = (channels: number) => [DIMS.batch, channels, DIMS.height, DIMS.width];
 
 /** Encoder's and Decoder's GroupNorms: the config's groups, resnet_eps hard-coded to 1e-6. */
 const normOf = (config: VaeConfig): NormOptions => ({ groups: config.normNumGroups, eps: 1e-6 });

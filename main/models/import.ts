@@ -22,7 +22,7 @@ import {
   sha256File,
   type ChangedFile,
   type ManifestFile,
-  type ModelManifest,
+  importedManifest,
 } from './manifest.ts';
 import { isModelId, slugify } from './model-id.ts';
 import { upcastFolder } from './upcast-fp16.ts';
@@ -130,19 +130,15 @@ export async function importModel(options: ImportOptions): Promise<InstalledMode
       files.push({ path: relative, size: (await stat(to)).size, sha256 });
     }
     files.sort((a, b) => a.path.localeCompare(b.path));
-    const manifest: ModelManifest = {
-      formatVersion: 1,
+    const manifest = importedManifest({
       id,
       name: options.name ?? path.basename(source),
       family,
       precision: await precisionOfFolder(staging),
-      source: 'import',
       origin: source,
-      bytes: files.reduce((n, f) => n + f.size, 0),
-      installedAt: new Date().toISOString(),
-      ...(changed.length > 0 ? { changed } : {}),
       files,
-    };
+      changed,
+    });
     return await commitStaging(options.dataDir, staging, manifest);
   } catch (error) {
     await rm(staging, { recursive: true, force: true });

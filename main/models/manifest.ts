@@ -78,6 +78,23 @@ export interface ModelManifest {
 
 export const MANIFEST_FILE = 'avatar-studio-model.json';
 
+/** The record of a model installed from files the user had (`models import`). */
+export function importedManifest(
+  fields: Pick<ModelManifest, 'id' | 'name' | 'family' | 'precision' | 'origin' | 'files'> & {
+    changed?: ChangedFile[];
+  },
+): ModelManifest {
+  const { changed, ...rest } = fields;
+  return {
+    formatVersion: 1,
+    source: 'import',
+    ...rest,
+    bytes: fields.files.reduce((n, f) => n + f.size, 0),
+    installedAt: new Date().toISOString(),
+    ...(changed && changed.length > 0 ? { changed } : {}),
+  };
+}
+
 export async function readManifest(dir: string): Promise<ModelManifest> {
   const file = path.join(dir, MANIFEST_FILE);
   let value: unknown;

@@ -10,7 +10,7 @@ import { loadModel } from '../../engine/model.ts';
 import type { ModelFamily } from '../../engine/types.ts';
 import { precisionOfFolder } from '../describe.ts';
 import { importFailure } from '../errors.ts';
-import { listModelFiles, sha256File, type ManifestFile } from '../manifest.ts';
+import { importedManifest, listModelFiles, sha256File, type ManifestFile } from '../manifest.ts';
 import { commitStaging, createStaging, type InstalledModel } from '../registry.ts';
 import {
   type BuildPrecision,
@@ -68,18 +68,15 @@ export async function importFromWeights(options: WeightsImportOptions): Promise<
       const file = path.join(staging, ...relative.split('/'));
       files.push({ path: relative, size: (await stat(file)).size, sha256: await sha256File(file) });
     }
-    return await commitStaging(options.dataDir, staging, {
-      formatVersion: 1,
+    const manifest = importedManifest({
       id: options.id,
       name: options.name,
       family,
       precision: await precisionOfFolder(staging),
-      source: 'import',
       origin: source,
-      bytes: files.reduce((n, f) => n + f.size, 0),
-      installedAt: new Date().toISOString(),
       files,
     });
+    return await commitStaging(options.dataDir, staging, manifest);
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
     throw importFailure(error, source);
