@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fixtureModel } from '../../scripts/fixtures/cache.ts';
+import { REFERENCE_DIR } from '../graphs/testing/reference.ts';
 import { serveFolder, writeCatalogFor } from '../models/test-server.ts';
 import { tempDataDir } from '../store/test-helpers.ts';
 import { models } from './testing.ts';
@@ -22,6 +23,7 @@ test('install from a catalogue on 127.0.0.1, default, verify, quantize, remove',
 
   const installed = await models(dataDir, 'install', 'fixture', '--catalog', catalog);
   assert.equal(installed.code, 0, installed.stderr);
+  assert.match(installed.stdout, /^licence: MIT\n/);
   assert.match(installed.stdout, /^installed fixture \([\d.]+ MB, fp32\)$/m);
   assert.match(installed.stderr, /100\.0% .* of .*ETA/);
 
@@ -64,6 +66,36 @@ test('install from a catalogue on 127.0.0.1, default, verify, quantize, remove',
   const missing = await models(dataDir, 'verify', 'fixture');
   assert.equal(missing.code, 1);
   assert.equal(missing.stderr, 'error: no installed model "fixture" (installed: fixture-int8)');
+});
+
+test('install of a diffusers entry: the licences first, then the download, then the build', async (t) => {
+  const dataDir = tempDataDir(t);
+  const server = await serveFolder(REFERENCE_DIR);
+  t.after(() => server.close());
+  const catalog = path.join(dataDir, 'catalog.json');
+  await writeCatalogFor(
+    catalog,
+    'built',
+    path.join(REFERENCE_DIR, 'sd2-tiny', 'diffusers'),
+    `${server.baseUrl}sd2-tiny/diffusers/`,
+    {
+      format: 'diffusers',
+      addon: {
+        dir: path.join(REFERENCE_DIR, 'taesd-tiny', 'taesd'),
+        baseUrl: `${server.baseUrl}taesd-tiny/taesd/`,
+      },
+    },
+  );
+  const installed = await models(dataDir, 'install', 'built', '--catalog', catalog);
+  assert.equal(installed.code, 0, installed.stderr);
+  assert.match(
+    installed.stdout,
+    /^licence: MIT\nlicence of Fixture built TAESD, installed with it: MIT\ninstalled built \([\d.]+ (KB|MB), fp32\)\n$/,
+  );
+  assert.match(
+    installed.stderr,
+    /100\.0% [^]*building unet \(2\/6[^]*building taesd_decoder \(6\/6/,
+  );
 });
 
 test('import refuses a broken folder with one line naming the file', async (t) => {

@@ -1,12 +1,17 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveDataDir } from '../store/data-folder.ts';
-import { DEFAULT_CATALOG, loadCatalog } from '../models/catalog.ts';
+import { DEFAULT_CATALOG, findEntry, loadCatalog, type Catalog } from '../models/catalog.ts';
 import { readDefaultModelId, setDefaultModel } from '../models/default-model.ts';
-import type { DownloadProgress } from '../models/download.ts';
+import type { BuildProgress } from '../models/from-weights/build-folder.ts';
 import { deterministicEncoder, ENCODER_FILES } from '../engine/onnx/deterministic-encoder.ts';
 import { importModel } from '../models/import.ts';
-import { discardDownload, formatBytes, installFromCatalog } from '../models/install.ts';
+import {
+  discardDownload,
+  formatBytes,
+  installFromCatalog,
+  type InstallProgress,
+} from '../models/install.ts';
 import type { ModelFamily } from '../engine/types.ts';
 import { MODEL_FAMILIES } from '../styles/types.ts';
 import { PRECISIONS, type ChangedFile, type QuantizeReport } from '../models/manifest.ts';
@@ -72,6 +77,8 @@ async function main(argv: string[]): Promise<void> {
     case 'install': {
       const id = needTarget('a catalogue id');
       const catalog = await loadCatalog(values.catalog ?? DEFAULT_CATALOG);
+      // What the user agrees to by downloading, said before the first byte.
+      for (const line of licenceLines(catalog, id)) console.log(line);
       const cancel = new AbortController();
       process.once('SIGINT', () => cancel.abort());
       const progress = new ProgressLine();
@@ -105,7 +112,6 @@ async function main(argv: string[]): Promise<void> {
       if (wanted !== undefined && !(PRECISIONS as readonly string[]).includes(wanted)) {
         throw new UsageError(`--precision must be one of ${PRECISIONS.join(', ')}`);
       }
-      const started = Date.now();
       const { manifest, dir } = await importModel({
         dataDir,
         source: needTarget('a model folder or a .safetensors checkpoint'),
@@ -114,12 +120,7 @@ async function main(argv: string[]): Promise<void> {
         ...(values.name !== undefined ? { name: values.name } : {}),
         ...(family !== undefined ? { family: family as ModelFamily } : {}),
         ...(wanted !== undefined ? { precision: wanted as (typeof PRECISIONS)[number] } : {}),
-        onProgress: ({ component, done, total }) => {
-          const seconds = (Date.now() - started) / 1000;
-          const eta =
-            done > 0 ? `, about ${Math.round((seconds / done) * (total - done))} s left` : '';
-          if (done < total) console.error(`building ${component} (${done + 1}/${total}${eta})`);
-        },
+        onProgress: buildProgress(),
       });
       const int8 =
         wanted === 'int8' && manifest.precision !== 'int8'
@@ -286,12 +287,40 @@ async function list(dataDir: string, json: boolean): Promise<void> {
   }
 }
 
-/** One progress line on stderr: redrawn in place on a terminal, every few seconds into a log. */
+/** The licence of the model and of each add-on installed with it, and any provenance note. */
+function licenceLines(catalog: Catalog, id: string): string[] {
+  const entry = findEntry(catalog, id); // UNKNOWN_MODEL, listing the catalogue's models
+  const addons = (entry.addons ?? []).map((a) => catalog.entries.find((e) => e.id === a)!);
+  return [
+    `licence: ${entry.license}${entry.homepage ? ` (${entry.homepage})` : ''}`,
+    ...addons.map((a) => `licence of ${a.name}, installed with it: ${a.license}`),
+    ...(entry.provenance ? [`provenance: ${entry.provenance}`] : []),
+  ];
+}
+
+/** One line per component built, with a time left once one is done. */
+function buildProgress(): (progress: BuildProgress) => void {
+  const started = Date.now();
+  return ({ component, done, total }) => {
+    const seconds = (Date.now() - started) / 1000;
+    const eta = done > 0 ? `, about ${Math.round((seconds / done) * (total - done))} s left` : '';
+    if (done < total) console.error(`building ${component} (${done + 1}/${total}${eta})`);
+  };
+}
+
+/** The download as one line redrawn (a terminal) or logged every 2 s; then the build's lines. */
 class ProgressLine {
   private lastLogged = 0;
   private drawn = false;
+  private build: ((progress: BuildProgress) => void) | undefined;
 
-  show(p: DownloadProgress): void {
+  show(p: InstallProgress): void {
+    if (p.phase === 'build') {
+      this.end();
+      this.build ??= buildProgress();
+      this.build(p);
+      return;
+    }
     const percent = p.bytesTotal > 0 ? (100 * p.bytesDone) / p.bytesTotal : 100;
     const eta = p.etaSeconds === null ? '--' : `${Math.ceil(p.etaSeconds)} s`;
     const line = `${percent.toFixed(1)}%  ${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}  ${formatBytes(p.speed)}/s  ETA ${eta}  (${p.filesDone}/${p.filesTotal} files)`;

@@ -1,11 +1,20 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { findEntry, loadCatalog, parseCatalog, planFiles } from './catalog.ts';
+import { findEntry, formatOf, loadCatalog, parseCatalog, planFiles } from './catalog.ts';
 
-test('the shipped catalogue parses: SD-Turbo, SD 1.5, LCM and TAESD', async () => {
+test('the shipped catalogue parses: official weights to build, the earlier ONNX exports kept', async () => {
   const catalog = await loadCatalog();
-  const ids = catalog.entries.map((e) => e.id);
-  assert.deepEqual(ids, ['sd-turbo', 'sd15', 'lcm-dreamshaper-v7', 'taesd']);
+  assert.deepEqual(
+    catalog.entries.map((e) => [e.id, formatOf(e), 'hub' in e.source && e.source.hub]),
+    [
+      ['sd-turbo', 'diffusers', 'stabilityai/sd-turbo'],
+      ['sd15', 'diffusers', 'stable-diffusion-v1-5/stable-diffusion-v1-5'],
+      ['lcm-dreamshaper-v7', 'diffusers', 'SimianLuo/LCM_Dreamshaper_v7'],
+      ['sd-turbo-onnx', 'onnx', 'jdp8/sd-turbo-onnx'],
+      ['taesd', 'diffusers', 'madebyollin/taesd'],
+      ['taesd-onnx', 'onnx', 'deinferno/taesd-onnx'],
+    ],
+  );
   // Nothing here could be checked from this machine: no size or hash may be made up.
   for (const entry of catalog.entries) {
     assert.equal(entry.totalBytes, null);
@@ -49,7 +58,7 @@ test('hub entries take sizes and hashes from the hub metadata, add-ons included'
     ],
   };
   const asked: string[] = [];
-  const plan = await planFiles(catalog, catalog.entries[0]!, {
+  const plan = await planFiles(catalog, findEntry(catalog, 'sd-turbo-onnx'), {
     readHubTree: async (repo, revision) => {
       asked.push(`${repo}@${revision}`);
       return trees[repo] as never;
@@ -78,11 +87,77 @@ test('hub entries take sizes and hashes from the hub metadata, add-ons included'
   );
 });
 
+test('a diffusers entry takes configs and one variant of safetensors per folder, fp16 first', async () => {
+  const catalog = await loadCatalog();
+  const file = (path: string) => ({
+    type: 'file',
+    path,
+    size: 9,
+    lfs: { oid: 'a'.repeat(64), size: 9 },
+  });
+  const trees: Record<string, object[]> = {
+    'stabilityai/sd-turbo': [
+      'model_index.json',
+      'sd_turbo.safetensors',
+      'README.md',
+      'scheduler/scheduler_config.json',
+      'tokenizer/merges.txt',
+      'tokenizer/vocab.json',
+      'text_encoder/config.json',
+      'text_encoder/model.safetensors',
+      'text_encoder/model.onnx',
+      'unet/config.json',
+      'unet/diffusion_pytorch_model.safetensors',
+      'unet/diffusion_pytorch_model.fp16.safetensors',
+      'unet/diffusion_pytorch_model.non_ema.safetensors',
+      'unet/diffusion_pytorch_model.fp16.bin',
+      'vae/config.json',
+      'vae/diffusion_pytorch_model.fp16-00001-of-00002.safetensors',
+      'vae/diffusion_pytorch_model.fp16-00002-of-00002.safetensors',
+      'vae/diffusion_pytorch_model.safetensors',
+      'vae_decoder/model.onnx',
+    ].map(file),
+    'madebyollin/taesd': [
+      'config.json',
+      'diffusion_pytorch_model.safetensors',
+      'diffusion_pytorch_model.bin',
+      'taesd_decoder.pth',
+    ].map(file),
+  };
+  const plan = await planFiles(catalog, findEntry(catalog, 'sd-turbo'), {
+    readHubTree: async (repo) => trees[repo] as never,
+  });
+  assert.deepEqual(
+    plan.map((f) => f.path),
+    [
+      'model_index.json',
+      'scheduler/scheduler_config.json',
+      'tokenizer/merges.txt',
+      'tokenizer/vocab.json',
+      // No fp16 variant here: the full-precision weights.
+      'text_encoder/config.json',
+      'text_encoder/model.safetensors',
+      'unet/config.json',
+      'unet/diffusion_pytorch_model.fp16.safetensors',
+      'vae/config.json',
+      'vae/diffusion_pytorch_model.fp16-00001-of-00002.safetensors',
+      'vae/diffusion_pytorch_model.fp16-00002-of-00002.safetensors',
+      // TAESD's weights, where the installer builds them from.
+      'taesd/config.json',
+      'taesd/diffusion_pytorch_model.safetensors',
+    ],
+  );
+  assert.equal(
+    plan.at(-1)!.url,
+    'https://huggingface.co/madebyollin/taesd/resolve/main/diffusion_pytorch_model.safetensors',
+  );
+});
+
 test('a file the hub does not have is named', async () => {
   const catalog = await loadCatalog();
   await assert.rejects(planFiles(catalog, catalog.entries[0]!, { readHubTree: async () => [] }), {
     code: 'NOT_FOUND',
-    message: /model_index\.json is not in jdp8\/sd-turbo-onnx/,
+    message: /model_index\.json is not in stabilityai\/sd-turbo at main/,
   });
 });
 
@@ -111,22 +186,47 @@ test('a catalogue error names the field', () => {
     () => parseCatalog({ models: [unknownAddon] }, 'c.json'),
     /names "taesd", which is not an add-on/,
   );
+  const unknownFormat = { ...entry, files: [], format: 'ckpt' };
+  assert.throws(() => parseCatalog({ models: [unknownFormat] }, 'c.json'), {
+    code: 'CATALOG_INVALID',
+    message:
+      /models\[0\]\.format must be one of "onnx", "diffusers" \(default "onnx"\), got "ckpt"/,
+  });
+  const pickle = {
+    ...entry,
+    format: 'diffusers',
+    files: [{ path: 'unet/diffusion_pytorch_model.bin', size: 1, sha256: 'a'.repeat(64) }],
+  };
+  assert.throws(
+    () => parseCatalog({ models: [pickle] }, 'c.json'),
+    /files\[0\]\.path must be safetensors weights or a config .* never downloaded/,
+  );
+  const addon = { ...entry, id: 'tiny', kind: 'addon', family: null, files: [] };
+  const mixed = { ...entry, files: [], format: 'diffusers', addons: ['tiny'] };
+  assert.throws(
+    () => parseCatalog({ models: [mixed, addon] }, 'c.json'),
+    /names "tiny", whose format is onnx: a model's add-ons share its format \(diffusers\)/,
+  );
 });
 
 test('an add-on is installed with its models, not alone', async () => {
   const catalog = await loadCatalog();
   assert.throws(
     () => findEntry(catalog, 'taesd'),
-    /add-on installed together with sd-turbo, sd15, lcm-dreamshaper-v7/,
+    /add-on installed together with sd-turbo, sd15, lcm-dreamshaper-v7;/,
   );
+  assert.throws(() => findEntry(catalog, 'taesd-onnx'), /installed together with sd-turbo-onnx;/);
   assert.throws(() => findEntry(catalog, 'sdxl'), {
     code: 'UNKNOWN_MODEL',
-    message: /models: sd-turbo, sd15, lcm-dreamshaper-v7/,
+    message: /models: sd-turbo, sd15, lcm-dreamshaper-v7, sd-turbo-onnx\)/,
   });
 });
 
 test('the fp16 SD-Turbo re-upload says where it stands: no README, no licence stated', async () => {
-  const entry = findEntry(await loadCatalog(), 'sd-turbo');
+  const catalog = await loadCatalog();
+  // The official weights need no such note.
+  assert.equal(findEntry(catalog, 'sd-turbo').provenance, undefined);
+  const entry = findEntry(catalog, 'sd-turbo-onnx');
   assert.deepEqual(entry.source, {
     hub: 'jdp8/sd-turbo-onnx',
     revision: '4ea5d203f7def52bcf83781990f97721c98a7f22',

@@ -28,11 +28,25 @@ export interface CatalogFile {
 /** A plain server (a mirror, a test server) or a Hugging Face model repository. */
 export type CatalogSource = { baseUrl: string } | { hub: string; revision: string };
 
+/**
+ * What an entry's files are. onnx (the default): a model folder the engine loads as downloaded.
+ * diffusers: the publisher's safetensors weights and configs, built into ONNX graphs at install
+ * (main/models/from-weights); a diffusers add-on is TAESD's weights, built into taesd_encoder/
+ * and taesd_decoder/.
+ */
+export const CATALOG_FORMATS = ['onnx', 'diffusers'] as const;
+export type CatalogFormat = (typeof CATALOG_FORMATS)[number];
+
+/** Where a diffusers add-on's files go in the download folder: TAESD's weights, as madebyollin/taesd ships them. */
+export const TAESD_WEIGHTS_DIR = 'taesd';
+
 export interface CatalogEntry {
   id: string;
   name: string;
   /** 'addon': files that complete a model (TAESD), installed with the models that name it. */
   kind: 'model' | 'addon';
+  /** Default 'onnx'. */
+  format?: CatalogFormat;
   family: ModelFamily | null;
   license: string;
   /**
@@ -46,7 +60,11 @@ export interface CatalogEntry {
   totalBytes: number | null;
   source: CatalogSource;
   files: CatalogFile[];
-  /** Hub folders ("unet/") whose every file is taken, weights in other formats aside. */
+  /**
+   * Hub folders ("unet/") whose files are taken. onnx: all but weights in other formats.
+   * diffusers: configs, tokenizer files and safetensors weights only, the fp16 variant where the
+   * folder has one (half the download; built to fp32 all the same).
+   */
   include?: string[];
   /** Add-on ids whose files are installed into this model too. */
   addons?: string[];
@@ -85,6 +103,15 @@ export function parseCatalog(value: unknown, file: string): CatalogEntry[] {
     if (typeof entry.name !== 'string') fail(`${at}.name`, 'must be a string');
     if (entry.kind !== 'model' && entry.kind !== 'addon')
       fail(`${at}.kind`, 'must be "model" or "addon"');
+    if (
+      entry.format !== undefined &&
+      !(CATALOG_FORMATS as readonly unknown[]).includes(entry.format)
+    )
+      fail(
+        `${at}.format`,
+        `must be one of ${CATALOG_FORMATS.map((f) => `"${f}"`).join(', ')} (default "onnx"), got ${JSON.stringify(entry.format)}`,
+      );
+    const diffusers = entry.format === 'diffusers';
     const familyOk =
       entry.kind === 'addon'
         ? entry.family === null
@@ -111,6 +138,20 @@ export function parseCatalog(value: unknown, file: string): CatalogEntry[] {
         fail(`${fat}.path`, 'must be a relative path inside the model folder');
       if (f.from !== undefined && !isRelativePath(f.from))
         fail(`${fat}.from`, 'must be a relative path');
+      if (diffusers && !isDiffusersFile(f.path as string))
+        fail(
+          `${fat}.path`,
+          'must be safetensors weights or a config (.json, .txt) in a diffusers entry: pickled .bin/.ckpt and .onnx files are never downloaded',
+        );
+      if (
+        diffusers &&
+        entry.kind === 'addon' &&
+        !(f.path as string).startsWith(`${TAESD_WEIGHTS_DIR}/`)
+      )
+        fail(
+          `${fat}.path`,
+          `must be in ${TAESD_WEIGHTS_DIR}/: a diffusers add-on is TAESD's weights`,
+        );
       if (!(f.size === null || isSize(f.size)))
         fail(`${fat}.size`, 'must be a byte count or null (unverified)');
       if (!(
@@ -137,16 +178,28 @@ export function parseCatalog(value: unknown, file: string): CatalogEntry[] {
     }
   });
   for (const entry of entries) {
-    for (const addon of (entry.addons as string[] | undefined) ?? []) {
-      if (!entries.some((e) => e.id === addon && e.kind === 'addon')) {
+    for (const id of (entry.addons as string[] | undefined) ?? []) {
+      const addon = entries.find((e) => e.id === id && e.kind === 'addon');
+      if (!addon) {
+        fail(`models "${String(entry.id)}".addons`, `names "${id}", which is not an add-on here`);
+      }
+      // An ONNX add-on's files are copied into the folder as they are, a diffusers one's built
+      // beside the model's graphs: each goes with models of its own format.
+      const [format, addonFormat] = [formatOf(entry), formatOf(addon!)];
+      if (format !== addonFormat) {
         fail(
           `models "${String(entry.id)}".addons`,
-          `names "${addon}", which is not an add-on here`,
+          `names "${id}", whose format is ${addonFormat}: a model's add-ons share its format (${format})`,
         );
       }
     }
   }
   return entries as unknown as CatalogEntry[];
+}
+
+/** The entry's format, 'onnx' where it names none. */
+export function formatOf(entry: { format?: unknown }): CatalogFormat {
+  return (entry.format as CatalogFormat | undefined) ?? 'onnx';
 }
 
 export function findEntry(catalog: Catalog, id: string): CatalogEntry {
@@ -241,12 +294,11 @@ export async function planFiles(
       from: f.from ?? f.path,
       known: f,
     }));
+    const taken = formatOf(part) === 'diffusers' ? diffusersFiles([...byPath.keys()]) : onnxFiles;
     for (const folder of part.include ?? []) {
-      for (const hubPath of byPath.keys()) {
-        const skipped = SKIPPED_EXTENSIONS.some((ext) => hubPath.endsWith(ext));
-        if (hubPath.startsWith(folder) && !skipped && !wanted.some((w) => w.from === hubPath)) {
-          wanted.push({ path: hubPath, from: hubPath });
-        }
+      const inFolder = [...byPath.keys()].filter((hubPath) => hubPath.startsWith(folder));
+      for (const hubPath of taken(inFolder)) {
+        if (!wanted.some((w) => w.from === hubPath)) wanted.push({ path: hubPath, from: hubPath });
       }
     }
     for (const want of wanted) {
@@ -269,6 +321,39 @@ export async function planFiles(
     }
   }
   return [...planned.values()];
+}
+
+function onnxFiles(paths: readonly string[]): string[] {
+  return paths.filter((p) => !SKIPPED_EXTENSIONS.some((ext) => p.endsWith(ext)));
+}
+
+/** Weights and configs the build reads (diffusers-folder.ts); never pickles or ONNX files. */
+function isDiffusersFile(relative: string): boolean {
+  return /\.(safetensors|json|txt)$/.test(relative);
+}
+
+/**
+ * A diffusers folder's files to download, from `all` the repository holds: configs and tokenizer
+ * files, and in each folder one variant of the safetensors weights: fp16
+ * (`model.fp16.safetensors`, `…fp16-00001-of-00002.safetensors`) where the folder has it, else the
+ * plain one. Other variants (`non_ema`, `ema_only`) are training leftovers, never taken.
+ */
+function diffusersFiles(all: readonly string[]): (paths: readonly string[]) => string[] {
+  const variantOf = (p: string): string | undefined => {
+    const name = path.posix.basename(p, '.safetensors');
+    const dot = name.indexOf('.');
+    return dot < 0 ? undefined : name.slice(dot + 1).replace(/-\d+-of-\d+$/, '');
+  };
+  const weights = all.filter((p) => p.endsWith('.safetensors'));
+  const hasFp16 = new Set(
+    weights.filter((p) => variantOf(p) === 'fp16').map((p) => path.posix.dirname(p)),
+  );
+  return (paths) =>
+    paths.filter((p) => {
+      if (!isDiffusersFile(p)) return false;
+      if (!p.endsWith('.safetensors')) return true;
+      return variantOf(p) === (hasFp16.has(path.posix.dirname(p)) ? 'fp16' : undefined);
+    });
 }
 
 /** The hub's file list with sizes and hashes, following its pagination. */

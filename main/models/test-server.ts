@@ -106,29 +106,73 @@ export async function serveFolder(dir: string, faults: Faults = {}): Promise<Mod
   };
 }
 
-/** A catalogue file with one model, `id`, whose files are `dir`'s, served from `baseUrl`. */
+/** A diffusers entry's TAESD add-on: the weights folder `dir` (config.json, safetensors) served at `baseUrl`. */
+export interface AddonFixture {
+  dir: string;
+  baseUrl: string;
+}
+
+export interface CatalogFixture {
+  /** What `dir` holds: an ONNX model folder (default) or a diffusers folder of safetensors. */
+  format?: 'onnx' | 'diffusers';
+  addon?: AddonFixture;
+}
+
+/**
+ * A catalogue file with one model, `id`, whose files are `dir`'s, served from `baseUrl`; with an
+ * add-on, `${id}-taesd`, whose files go into taesd/ (a diffusers add-on's place).
+ */
 export async function writeCatalogFor(
   catalogFile: string,
   id: string,
   dir: string,
   baseUrl: string,
+  fixture: CatalogFixture = {},
 ): Promise<void> {
-  const files = [];
-  for (const relative of await listModelFiles(dir)) {
-    const full = path.join(dir, relative);
-    const { size } = await stat(full);
-    files.push({ path: relative, size, sha256: await sha256File(full) });
-  }
+  const files = await catalogFiles(dir);
   const entry = {
     id,
     name: `Fixture ${id}`,
     kind: 'model',
+    ...(fixture.format ? { format: fixture.format } : {}),
     family: 'turbo',
     license: 'MIT',
     recommended: { steps: 2, strength: 0.5, guidance: 0 },
     totalBytes: files.reduce((n, f) => n + f.size, 0),
     source: { baseUrl },
     files,
+    ...(fixture.addon ? { addons: [`${id}-taesd`] } : {}),
   };
-  await writeFile(catalogFile, JSON.stringify({ formatVersion: 1, models: [entry] }, null, 2));
+  const models: object[] = [entry];
+  if (fixture.addon) {
+    const addonFiles = (await catalogFiles(fixture.addon.dir)).map((f) => ({
+      ...f,
+      path: `taesd/${f.path}`,
+      from: f.path,
+    }));
+    models.push({
+      id: `${id}-taesd`,
+      name: `Fixture ${id} TAESD`,
+      kind: 'addon',
+      ...(fixture.format ? { format: fixture.format } : {}),
+      family: null,
+      license: 'MIT',
+      totalBytes: addonFiles.reduce((n, f) => n + f.size, 0),
+      source: { baseUrl: fixture.addon.baseUrl },
+      files: addonFiles,
+    });
+  }
+  await writeFile(catalogFile, JSON.stringify({ formatVersion: 1, models }, null, 2));
+}
+
+async function catalogFiles(
+  dir: string,
+): Promise<{ path: string; size: number; sha256: string }[]> {
+  const files = [];
+  for (const relative of await listModelFiles(dir)) {
+    const full = path.join(dir, relative);
+    const { size } = await stat(full);
+    files.push({ path: relative, size, sha256: await sha256File(full) });
+  }
+  return files;
 }
