@@ -1,9 +1,11 @@
 /**
- * npm run bench [-- --quick] [--json FILE] [--parts 1,2,3,4,5] [--reps N] [--size N] [--scale S]
+ * npm run bench [-- --quick] [--json FILE] [--parts 1,2,3,4,5,6] [--reps N] [--size N] [--scale S]
  *
  * Where a run's time goes (issue 7): 1 overhead of the engine over its bare session.run calls,
  * 2 the per-run caches, 3 seconds per avatar on SD-Turbo-shaped models, 4 intake, moderation
- * and likeness, 5 the app's whole 30-avatar job against the compute it cannot avoid. Prints a table naming the machine and writes the figures as JSON. `--quick`
+ * and likeness, 5 the app's whole 30-avatar job against the compute it cannot avoid, 6 (only when
+ * asked for: it writes ~10 GB) an SD-1.5-shaped checkpoint built from its weights to fp32 and int8
+ * (issue 13). Prints a table naming the machine and writes the figures as JSON. `--quick`
  * runs parts 1 and 2 on the tiny fixtures (under a minute) and ends with the overhead ratio.
  */
 import { resolve } from 'node:path';
@@ -14,6 +16,7 @@ import { measureOverhead, overheadRows, type OverheadResult } from './bench/over
 import { measurePlanning, planningRows } from './bench/planning.ts';
 import { measureProduct, productRows } from './bench/product.ts';
 import { formatTable, markdownTable, writeJson, type Row } from './bench/report.ts';
+import { fromWeightsRows, measureFromWeights } from './bench/from-weights.ts';
 import { measureShapes, shapesRows } from './bench/shapes.ts';
 import { measureWholeRun, wholeRunRows, type WholeRunResult } from './bench/whole-run.ts';
 
@@ -41,7 +44,7 @@ if (
   !(scale > 0 && scale <= 1)
 ) {
   console.error(
-    'usage: npm run bench -- [--quick] [--json FILE] [--parts 1,2,3,4,5] [--reps N] [--size N] [--scale S]',
+    'usage: npm run bench -- [--quick] [--json FILE] [--parts 1,2,3,4,5,6] [--reps N] [--size N] [--scale S]',
   );
   process.exit(2);
 }
@@ -92,6 +95,15 @@ if (parts.has(5)) {
   wholeRun = await measureWholeRun({ scale, size, reps, progress });
   results.wholeRun = wholeRun;
   rows.push(...wholeRunRows(wholeRun));
+}
+
+if (parts.has(6)) {
+  progress(
+    'part 6: an SD-1.5-shaped checkpoint built from its weights (fp32, int8), 512px UNet calls',
+  );
+  const fromWeights = await measureFromWeights({ reps, progress });
+  results.fromWeights = fromWeights;
+  rows.push(...fromWeightsRows(fromWeights));
 }
 
 console.log(values.markdown ? markdownTable(rows) : formatTable(rows));

@@ -2,8 +2,8 @@
  * The blocks of the real Stable Diffusion graphs (diffusers' ResnetBlock2D, Transformer2DModel,
  * the VAE's attention, TAESD's Block, CLIP's encoder layer), at their real widths and head
  * counts, as torch.onnx lays them out at opset 17. The model builders (unet.ts, vae.ts, taesd.ts)
- * build from these over a model's own weights, named as diffusers names them; full-size fixtures
- * build from them over random weights, so a benchmark meets the real FLOPs, not a toy's.
+ * build from these over a model's own weights, named as diffusers names them; the full-size
+ * fixtures are those builders over random weights, so a benchmark meets the real FLOPs.
  */
 import { Layers } from './layers.ts';
 import type { ClipActivation } from './clip-text-config.ts';
@@ -17,10 +17,10 @@ export interface AttentionNames {
   out: string;
 }
 
-/** diffusers' names, but for `to_out` (diffusers: `to_out.0`), which the fixtures were built with. */
-const FIXTURE_ATTENTION_NAMES: AttentionNames = { q: 'to_q', k: 'to_k', v: 'to_v', out: 'to_out' };
 export const DIFFUSERS_ATTENTION_NAMES: AttentionNames = {
-  ...FIXTURE_ATTENTION_NAMES,
+  q: 'to_q',
+  k: 'to_k',
+  v: 'to_v',
   out: 'to_out.0',
 };
 export const CLIP_ATTENTION_NAMES: AttentionNames = {
@@ -51,10 +51,6 @@ export class FullBlocks extends Layers {
     return g.mul(g.mul(x, g.scalar(0.5)), g.add(erf, g.scalar(1)));
   }
 
-  groupNorm32(x: Value, name: string, channels: number, epsilon = 1e-5): Value {
-    return this.groupNorm(x, name, channels, GROUPS, epsilon);
-  }
-
   /**
    * Multi-head attention of tokens [B, N, C] over `context` [B, M, contextDim] (itself when null).
    * `mask` is added to the scores (CLIP's causal mask). `names` are the projections' layer names
@@ -76,7 +72,7 @@ export class FullBlocks extends Layers {
     },
   ): Value {
     const g = this.g;
-    const { channels, heads, names = FIXTURE_ATTENTION_NAMES } = o;
+    const { channels, heads, names = DIFFUSERS_ATTENTION_NAMES } = o;
     const headDim = channels / heads;
     const source = context ?? x;
     const sourceDim = o.contextDim ?? channels;
