@@ -4,11 +4,9 @@
  * hash matched. A dropped connection is retried from where it stopped.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, stat, truncate, unlink } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rename, stat, truncate, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { errnoCode, ModelError } from './errors.ts';
 import { httpGet, networkError } from './http.ts';
@@ -167,19 +165,20 @@ async function fetchOnce(
         file.url,
       );
     }
-    let written = have;
-    const counter = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
+    // Each chunk is on disk before the next is read, so a connection cut mid-file (or a cancel)
+    // leaves every byte received so far in the .part file for the next attempt to resume from.
+    const out = await open(part, have > 0 ? 'a' : 'w');
+    try {
+      for await (const chunk of response as AsyncIterable<Buffer>) {
+        signal.throwIfAborted();
+        await out.write(chunk);
         hasher.add(chunk);
-        written += chunk.length;
+        have += chunk.length;
         progress.received(file, chunk.length);
-        done(null, chunk);
-      },
-    });
-    await pipeline(response, counter, createWriteStream(part, { flags: have > 0 ? 'a' : 'w' }), {
-      signal,
-    });
-    have = written;
+      }
+    } finally {
+      await out.close();
+    }
   }
 
   if (have !== file.size) {
