@@ -7,6 +7,8 @@ export interface CliOutcome {
   code: number;
   stdout: string;
   stderr: string;
+  /** Set when the run was killed, e.g. for passing `timeoutMs`. */
+  signal?: string;
 }
 
 /**
@@ -22,17 +24,32 @@ export function img2img(dataDir: string, ...args: string[]): Promise<CliOutcome>
   return cli('img2img', dataDir, args);
 }
 
-async function cli(name: string, dataDir: string, args: string[]): Promise<CliOutcome> {
+/** `main/cli/NAME.ts …` with its data folder at `dataDir`, stderr trimmed; never throws. */
+export async function cli(
+  name: string,
+  dataDir: string,
+  args: string[],
+  timeoutMs?: number,
+): Promise<CliOutcome> {
   const script = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
   try {
     const { stdout, stderr } = await promisify(execFile)(
       process.execPath,
       ['--import', 'tsx', script, ...args],
-      { env: { ...process.env, AVATAR_STUDIO_DATA: dataDir } },
+      {
+        env: { ...process.env, AVATAR_STUDIO_DATA: dataDir },
+        maxBuffer: 16 << 20,
+        ...(timeoutMs ? { timeout: timeoutMs } : {}),
+      },
     );
     return { code: 0, stdout, stderr: stderr.trim() };
   } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr.trim() };
+    const failed = error as CliOutcome & { signal?: string | null };
+    return {
+      code: failed.code,
+      stdout: failed.stdout,
+      stderr: failed.stderr.trim(),
+      ...(failed.signal ? { signal: failed.signal } : {}),
+    };
   }
 }

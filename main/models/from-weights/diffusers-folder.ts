@@ -6,6 +6,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { clipTextWeights } from '../../graphs/clip-text-encoder.ts';
+import { CONFIG_MAX_BYTES } from '../../engine/model-folder.ts';
 import { BoundedReadError, describeFault, readBoundedText } from '../../files/read-bounded.ts';
 import { SafetensorsFile } from '../../weights/safetensors.ts';
 import { type WeightSource, safetensorsWeights } from '../../weights/weight-source.ts';
@@ -21,8 +22,7 @@ const WEIGHT_STEMS: Readonly<Record<WeightComponent, string>> = {
   vae: 'diffusion_pytorch_model',
 };
 
-/** Configs are a few KB; a sharded index of a large UNet a few hundred. */
-const CONFIG_MAX_BYTES = 1024 * 1024;
+/** A sharded index of a large UNet is a few hundred KB (configs: model-folder.ts's cap). */
 const INDEX_MAX_BYTES = 16 * 1024 * 1024;
 
 export interface ComponentWeights {

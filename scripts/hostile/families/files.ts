@@ -13,41 +13,22 @@ import { promisify } from 'node:util';
 import { onnx } from '../../../main/models/onnx-model.ts';
 import { imagesDir } from '../../../main/store/data-folder.ts';
 import { integrityCheck } from '../../../main/store/test-helpers.ts';
+import { type CliOutcome, cli as runCli } from '../../../main/cli/testing.ts';
 import { type Attack, breach } from '../attack.ts';
 import { PORTRAITS } from './http.ts';
 
 const run = promisify(execFile);
 
-interface CliOutcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** A CLI of ours (main/cli/NAME.ts) with its own data folder; never throws. */
+/** A CLI of ours with its own data folder; a run past `timeoutMs` is a failed attack. */
 async function cli(
   name: string,
   args: string[],
   dataDir: string,
   timeoutMs = 60_000,
 ): Promise<CliOutcome> {
-  try {
-    const { stdout, stderr } = await run(
-      process.execPath,
-      ['--import', 'tsx', `main/cli/${name}.ts`, ...args],
-      {
-        encoding: 'utf8',
-        env: { ...process.env, AVATAR_STUDIO_DATA: dataDir },
-        timeout: timeoutMs,
-        maxBuffer: 16 << 20,
-      },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as CliOutcome & { killed?: boolean; signal?: string };
-    if (failed.killed || failed.signal) breach(`killed after ${timeoutMs} ms (${failed.signal})`);
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+  const outcome = await runCli(name, dataDir, args, timeoutMs);
+  if (outcome.signal) breach(`killed after ${timeoutMs} ms (${outcome.signal})`);
+  return outcome;
 }
 
 /** Refused with a message naming `file`, and nothing installed. */
