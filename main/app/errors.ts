@@ -61,6 +61,8 @@ const ENGINE: Record<EngineErrorCode, ApiErrorCode> = {
   TOKENIZER_MISMATCH: 'MODEL_INVALID',
   CONFIG_INVALID: 'MODEL_INVALID',
   PROVIDER_UNAVAILABLE: 'MODEL_INVALID',
+  // A style's LoRA that does not fit the model: its message says which and why.
+  LORA_REFUSED: 'MODEL_INVALID',
   BAD_ARGUMENT: 'BAD_REQUEST',
   IMAGE_UNREADABLE: 'BAD_REQUEST',
   // A run handles its own cancel; one that escapes is a bug.

@@ -11,11 +11,13 @@ import type { AvatarRunProgress } from '../jobs/types.ts';
 import { resolveModel } from '../models/resolve.ts';
 import { openStore } from '../store/index.ts';
 import { loadStyleCatalog } from '../styles/catalog.ts';
-import { integer, required, runCli, UsageError } from './run-cli.ts';
+import { integer, loraOptions, required, runCli, UsageError } from './run-cli.ts';
 
 const USAGE = `usage: npm run avatars -- [--model DIR|ID] --photos F1 F2 F3 [... up to 10] --styles id1,id2
-  [--count ${MAX_AVATARS}] [--seed 1] [--size 512] --out DIR [--json]
-       npm run avatars -- --list-styles [--json]`;
+  [--count ${MAX_AVATARS}] [--seed 1] [--size 512] [--lora FILE[:SCALE]]... --out DIR [--json]
+       npm run avatars -- --list-styles [--json]
+--lora applies a LoRA (kohya or diffusers/PEFT .safetensors) at SCALE (default 1) to every
+avatar, on top of the styles' own; repeat it to combine several.`;
 
 /**
  * The whole avatar run from a terminal: the same code path as the app (intake, quota, engine,
@@ -35,6 +37,7 @@ async function main(argv: string[]): Promise<void> {
       count: { type: 'string', default: String(MAX_AVATARS) },
       seed: { type: 'string' },
       size: { type: 'string', default: '512' },
+      lora: { type: 'string', multiple: true },
       out: { type: 'string' },
       json: { type: 'boolean', default: false },
       'list-styles': { type: 'boolean', default: false },
@@ -95,6 +98,7 @@ async function main(argv: string[]): Promise<void> {
         styleIds,
         count: integer(values.count, '--count'),
         size: integer(values.size, '--size'),
+        loras: loraOptions(values.lora),
         ...(values.seed !== undefined ? { seed: integer(values.seed, '--seed') } : {}),
         source: 'cli',
       },

@@ -8,13 +8,15 @@ import { loadImageTensor, tensorToPng } from '../engine/image.ts';
 import { AUTOENCODER_CHOICES, type AutoencoderChoice } from '../engine/model-folder.ts';
 import { PROVIDER_REQUESTS, type ProviderRequest } from '../engine/onnx/providers.ts';
 import { SCHEDULER_NAMES } from '../engine/schedulers/scheduler.ts';
-import { integer, number, oneOf, required, runCli } from './run-cli.ts';
+import { integer, loraOptions, number, oneOf, required, runCli } from './run-cli.ts';
 
 const USAGE = `usage: npm run img2img -- --model DIR --image FILE --prompt TEXT [--negative TEXT]
   [--strength 0.5] [--steps 2] [--guidance 0] [--seed 42] [--size 512]
   [--scheduler ${SCHEDULER_NAMES.join('|')}] [--provider ${PROVIDER_REQUESTS.join('|')}]
   [--autoencoder ${AUTOENCODER_CHOICES.join('|')}] [--threads N]
-  [--noise FILE] [--dump-latents FILE] --out FILE.png
+  [--lora FILE[:SCALE]]... [--noise FILE] [--dump-latents FILE] --out FILE.png
+--lora applies a LoRA (kohya or diffusers/PEFT .safetensors) at SCALE (default 1); repeat it to
+combine several.
 --scheduler defaults to the model's scheduler_config.json; dpm is DPM++ 2M (Karras sigmas when
 that file sets use_karras_sigmas), dpm-karras is DPM++ 2M Karras.`;
 
@@ -38,6 +40,7 @@ async function main(argv: string[]): Promise<void> {
       provider: { type: 'string', default: 'cpu' },
       autoencoder: { type: 'string', default: 'auto' },
       threads: { type: 'string' },
+      lora: { type: 'string', multiple: true },
       noise: { type: 'string' },
       'dump-latents': { type: 'string' },
       out: { type: 'string' },
@@ -83,6 +86,7 @@ async function main(argv: string[]): Promise<void> {
         seed: integer(values.seed, '--seed'),
         ...(scheduler ? { scheduler } : {}),
         ...(noise ? { noise } : {}),
+        loras: loraOptions(values.lora),
       },
       {
         onProgress: (p) =>

@@ -1,3 +1,5 @@
+import type { LoraRequest } from '../engine/types.ts';
+
 /** A mistake in the command line: reported with the usage text. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -48,4 +50,19 @@ export function oneOf<T extends string>(value: string, choices: readonly T[], fl
     throw new UsageError(`${flag} must be one of ${choices.join(', ')}, got '${value}'`);
   }
   return value as T;
+}
+
+/**
+ * `--lora FILE[:SCALE]`, repeatable; the scale defaults to 1. Only a number after the last colon
+ * is a scale, so a Windows path (C:\loras\clay.safetensors) stays whole.
+ */
+export function loraOptions(values: readonly string[] | undefined): LoraRequest[] {
+  return (values ?? []).map((value) => {
+    const colon = value.lastIndexOf(':');
+    const suffix = colon > 0 ? value.slice(colon + 1) : '';
+    const isScale = suffix !== '' && !/[\\/]/.test(suffix) && /^[-+.\d]/.test(suffix);
+    const file = isScale ? value.slice(0, colon) : value;
+    if (file === '') throw new UsageError(`--lora needs a file, got "${value}"`);
+    return { file, scale: isScale ? number(suffix, '--lora scale') : 1 };
+  });
 }

@@ -13,6 +13,7 @@ export type EngineErrorCode =
   | 'BAD_ARGUMENT'
   | 'IMAGE_UNREADABLE'
   | 'PROVIDER_UNAVAILABLE'
+  | 'LORA_REFUSED'
   | 'ABORTED';
 
 export class EngineError extends Error {

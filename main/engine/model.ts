@@ -2,6 +2,7 @@ import { ImageDecoder, ImageEncoder } from './components/autoencoder.ts';
 import { TextEncoder } from './components/text-encoder.ts';
 import { Unet } from './components/unet.ts';
 import { EngineError } from './errors.ts';
+import { LoraSwitch } from './lora-switch.ts';
 import {
   readModelFolder,
   type AutoencoderChoice,
@@ -38,6 +39,8 @@ export interface SdModel {
   unet: Unet;
   encoder: ImageEncoder;
   decoder: ImageDecoder;
+  /** Which LoRAs the UNet and text encoder run with. */
+  loras: LoraSwitch;
   family: ModelFamily;
   providers: ProviderReport;
   release(): Promise<void>;
@@ -93,6 +96,7 @@ export async function loadModel(options: LoadModelOptions): Promise<SdModel> {
       unet,
       encoder,
       decoder,
+      loras: new LoraSwitch([unet.lora, textEncoder.lora]),
       family: familyOf(folder, unet),
       providers: { provider: chosen, fallbacks },
       release: async () => {

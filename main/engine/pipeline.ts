@@ -27,7 +27,7 @@ export interface RunControls {
 
 /**
  * Stable Diffusion img2img, as diffusers' ONNX img2img pipeline computes it, read top to bottom:
- * check → timesteps → encode prompt → encode image → noise to the strength's timestep → denoise
+ * check → timesteps → LoRAs → encode prompt → encode image → noise to the strength's timestep → denoise
  * loop → decode.
  */
 export async function img2img(
@@ -50,20 +50,23 @@ export async function img2img(
   const scheduler = createScheduler(request.scheduler, model.folder.schedulerConfig);
   scheduler.setTimesteps(request.steps, request.strength);
 
-  // 2. Prompt embeddings. LCM distils guidance into timestep_cond, so it never doubles the batch.
+  // 2. LoRAs: the set this request runs with is fed to both text encoder and UNet from now on.
+  const loraSet = model.loras.select(request.loras ?? []);
+
+  // 3. Prompt embeddings. LCM distils guidance into timestep_cond, so it never doubles the batch.
   const lcmDim = model.unet.timestepCondDim;
   const guided = request.guidance > 1 && lcmDim === undefined;
   const texts = guided ? [request.negativePrompt ?? '', request.prompt] : [request.prompt];
   const encodePromptStart = performance.now();
-  const encoderHiddenStates = concatFloat32(await encodePrompts(model, caches, texts));
+  const encoderHiddenStates = concatFloat32(await encodePrompts(model, caches, loraSet, texts));
   const encodePromptMs = performance.now() - encodePromptStart;
   const timestepCond =
     lcmDim === undefined ? undefined : guidanceScaleEmbedding(request.guidance - 1, lcmDim);
 
-  // 3. Initial noise, drawn first so a seed means the same noise whatever the encoder declares.
+  // 4. Initial noise, drawn first so a seed means the same noise whatever the encoder declares.
   const noise = request.noise ?? rng.normal(latentLength);
 
-  // 4. Image latents: x0 = scale · E(image). A latent_parameters encoder gives a distribution:
+  // 5. Image latents: x0 = scale · E(image). A latent_parameters encoder gives a distribution:
   //    its mean when the caller fixed the noise (so the result depends on that file alone),
   //    else a seeded sample, as diffusers' retrieve_latents(sample_mode="sample") does.
   throwIfAborted();
@@ -72,10 +75,10 @@ export async function img2img(
   const encodeImageMs = performance.now() - encodeImageStart;
   const x0 = scaledLatents(encoded, model.encoder.part.scale, request.noise ? undefined : rng);
 
-  // 5. Noise x0 to the first timestep that will run.
+  // 6. Noise x0 to the first timestep that will run.
   let latents = scheduler.addNoise(x0, noise);
 
-  // 6. Denoise: scale → UNet → guidance → step.
+  // 7. Denoise: scale → UNet → guidance → step.
   const denoiseStart = performance.now();
   const unetCallsBefore = model.unet.calls;
   const steps = scheduler.timesteps.length;
@@ -99,7 +102,7 @@ export async function img2img(
   }
   const denoiseMs = performance.now() - denoiseStart;
 
-  // 7. Decode: the decoder takes unscaled latents.
+  // 8. Decode: the decoder takes unscaled latents.
   throwIfAborted();
   const decodeStart = performance.now();
   const scale = model.decoder.part.scale;
@@ -151,19 +154,26 @@ function checkRequest(request: Img2ImgRequest, latentLength: number): void {
       `noise must hold ${latentLength} float32 values ([1,4,${size / 8},${size / 8}]), got ${request.noise.length}`,
     );
   }
+  for (const lora of request.loras ?? []) {
+    if (typeof lora?.file !== 'string' || lora.file === '') fail('a LoRA needs its file');
+    if (!Number.isFinite(lora.scale)) fail(`LoRA scale must be a number, got ${lora.scale}`);
+  }
 }
 
+/** Embeddings cached by LoRA set and text: a LoRA on the text encoder changes them. */
 async function encodePrompts(
   model: SdModel,
   caches: PipelineCaches,
+  loraSet: string,
   texts: readonly string[],
 ): Promise<Float32Array[]> {
-  const missing = [...new Set(texts.filter((t) => !caches.prompts.get(t)))];
+  const key = (text: string) => JSON.stringify([loraSet, text]);
+  const missing = [...new Set(texts.filter((t) => !caches.prompts.get(key(t))))];
   if (missing.length > 0) {
     const encoded = await model.textEncoder.encode(missing);
-    missing.forEach((text, i) => caches.prompts.set(text, encoded[i]!));
+    missing.forEach((text, i) => caches.prompts.set(key(text), encoded[i]!));
   }
-  return texts.map((t) => caches.prompts.get(t)!);
+  return texts.map((t) => caches.prompts.get(key(t))!);
 }
 
 async function encodeImage(

@@ -6,6 +6,12 @@ import type { SchedulerName } from './schedulers/scheduler.ts';
  */
 export type ModelFamily = 'sd15' | 'turbo' | 'lcm';
 
+/** A LoRA to run with: its .safetensors file and strength (1 as trained, 0 the base model). */
+export interface LoraRequest {
+  file: string;
+  scale: number;
+}
+
 /** One img2img generation. Images are NCHW float32 in [-1, 1]. */
 export interface Img2ImgRequest {
   /** [1, 3, size, size], already resized and cropped (see image.ts). */
@@ -29,6 +35,8 @@ export interface Img2ImgRequest {
   scheduler?: SchedulerName;
   /** Initial noise [1, 4, size/8, size/8] instead of the seeded generator's (reference comparisons). */
   noise?: Float32Array;
+  /** LoRAs applied together (their branches summed), none by default. */
+  loras?: readonly LoraRequest[];
 }
 
 export interface StepProgress {

@@ -8,4 +8,9 @@ export interface BuildOptions {
   readonly quantized?: boolean;
   /** Initializers of 1 KiB and more go here (a UNet past protobuf's 2 GB needs it). */
   readonly external?: ExternalData;
+  /**
+   * LoRA branches (main/lora/types.ts) on the layers LoRAs train: the UNet's blocks and the text
+   * encoder's layers. Default true; fed zeros of rank 1, a branch costs next to nothing.
+   */
+  readonly lora?: boolean;
 }

@@ -13,6 +13,7 @@ import {
   referenceCases,
   REFERENCE_DIR,
   relativeL2,
+  runBase,
   sessionFrom,
 } from './testing/reference.ts';
 
@@ -40,7 +41,7 @@ async function encode(
   const { config, weights } = referenceEncoder(model, overrides);
   const session = await sessionFrom(buildTextEncoder(config, weights, options));
   const ids = BigInt64Array.from(rows.flat(), (id) => BigInt(id));
-  const out = await session.run({
+  const out = await runBase(session, {
     input_ids: new ort.Tensor('int64', ids, [rows.length, rows[0]!.length]),
   });
   return {
@@ -88,8 +89,14 @@ describe('buildTextEncoder', () => {
     const session = await sessionFrom(buildTextEncoder(config, weights, { floatType: 'float16' }));
     const meta = (list: readonly ort.InferenceSession.ValueMetadata[]) =>
       list.map((m) => (m.isTensor ? [m.name, m.type, m.shape] : [m.name]));
-    assert.deepEqual(meta(session.inputMetadata), [
-      ['input_ids', 'int64', ['batch_size', 'sequence_length']],
+    const [ids, ...lora] = meta(session.inputMetadata);
+    assert.deepEqual(ids, ['input_ids', 'int64', ['batch_size', 'sequence_length']]);
+    // Every attention and MLP projection of each layer takes a float32 LoRA branch, even in fp16.
+    const q = 'encoder.layers.0.self_attn.q_proj';
+    assert.equal(lora.length, 2 * 6 * config.num_hidden_layers);
+    assert.deepEqual(lora.slice(0, 2), [
+      [`lora.${q}.down`, 'float32', [`${q}.rank`, 64]],
+      [`lora.${q}.up`, 'float32', [64, `${q}.rank`]],
     ]);
     assert.deepEqual(meta(session.outputMetadata), [
       ['last_hidden_state', 'float32', ['batch_size', 'sequence_length', 64]],

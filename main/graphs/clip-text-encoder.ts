@@ -48,7 +48,9 @@ export function buildTextEncoder(
 ): GraphBuilder {
   const floatType = options.floatType ?? 'float32';
   const g = new GraphBuilder('text_encoder', 0, floatType, options.external, weights);
-  const nn = new FullBlocks(g, options.quantized ?? false);
+  // LoRAs train the encoder layers' attention and MLP projections; never the embeddings.
+  const lora = options.lora === false ? undefined : (layer: string) => layer.startsWith('encoder.');
+  const nn = new FullBlocks(g, options.quantized ?? false, lora);
   const width = config.hidden_size;
   const positions = config.max_position_embeddings;
 

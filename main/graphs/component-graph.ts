@@ -5,6 +5,7 @@
  */
 import type { BuildOptions } from './build-options.ts';
 import { FullBlocks } from './full-blocks.ts';
+import type { LoraScope } from './layers.ts';
 import { GraphBuilder, type Dim, type Value } from './onnx-graph.ts';
 import type { WeightSource } from '../weights/weight-source.ts';
 
@@ -32,7 +33,13 @@ export class ComponentGraph {
   readonly g: GraphBuilder;
   readonly nn: FullBlocks;
 
-  constructor(name: string, weights: WeightSource, options: BuildOptions = {}) {
+  /** @param loraScope the layers that take LoRA branches, unless options.lora is false */
+  constructor(
+    name: string,
+    weights: WeightSource,
+    options: BuildOptions = {},
+    loraScope?: LoraScope,
+  ) {
     const floatType = options.floatType ?? 'float32';
     // Layers dequantize int8 layers to float32, so their outputs cannot meet float16 weights.
     if (floatType === 'float16' && options.quantized) {
@@ -40,7 +47,8 @@ export class ComponentGraph {
     }
     // The seed only draws weights a source lacks; a builder with a source reads them all.
     this.g = new GraphBuilder(name, 0, floatType, options.external, weights);
-    this.nn = new FullBlocks(this.g, options.quantized ?? false);
+    const lora = options.lora === false ? undefined : loraScope;
+    this.nn = new FullBlocks(this.g, options.quantized ?? false, lora);
   }
 
   /** A float32 input, in the weights' dtype. */

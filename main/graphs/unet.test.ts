@@ -10,6 +10,7 @@ import {
   REFERENCE_DIR,
   referenceCases,
   relativeL2,
+  runBase,
   sessionFrom,
 } from './testing/reference.ts';
 import { parseUnetConfig, type UnetConfig } from './unet-config.ts';
@@ -55,7 +56,7 @@ async function run(
   options?: BuildOptions,
 ): Promise<Float32Array> {
   const session = await sessionFrom(buildUnet(config, weights, options));
-  return (await session.run(feeds)).out_sample!.data as Float32Array;
+  return (await runBase(session, feeds)).out_sample!.data as Float32Array;
 }
 
 describe('buildUnet', () => {

@@ -15,7 +15,7 @@ export function buildUnet(
   weights: WeightSource,
   options: BuildOptions = {},
 ): GraphBuilder {
-  const graph = new ComponentGraph('unet', weights, options);
+  const graph = new ComponentGraph('unet', weights, options, inUnetBlocks);
   const { g, nn } = graph;
   const widths = config.blockOutChannels;
   const last = widths.length - 1;
@@ -112,6 +112,12 @@ export function buildUnet(
   h = nn.conv2d(h, 'conv_out', channels, config.outChannels, { kernel: config.convOutKernel });
   return graph.output(h, 'out_sample', [DIMS.batch, config.outChannels, DIMS.height, DIMS.width]);
 }
+
+/**
+ * The layers kohya's sd-scripts trains (LoRA on Transformer2DModel, LoCon on ResnetBlock2D and
+ * the samplers): everything in the down, mid and up blocks; not conv_in, conv_out or the time MLP.
+ */
+const inUnetBlocks = (layer: string): boolean => /^(down_blocks|mid_block|up_blocks)\./.test(layer);
 
 /**
  * Timesteps (diffusers' get_timestep_embedding with downscale_freq_shift = freq_shift) then

@@ -120,7 +120,9 @@ export async function runAvatars(
       count,
       baseSeed,
     );
-    const settings = new Map(styles.map((s) => [s.id, styleSettings(s, model.family)]));
+    const settings = new Map(
+      styles.map((s) => [s.id, { ...styleSettings(s, model.family), loras: request.loras ?? [] }]),
+    );
     const stepsOf = (p: PlannedAvatar): number => settings.get(p.styleId)!.steps;
     const eta = new EtaEstimator(plan.reduce((n, p) => n + stepsOf(p), 0));
     const generateStart = performance.now();

@@ -1,4 +1,4 @@
-import type { ModelFamily } from '../engine/types.ts';
+import type { LoraRequest, ModelFamily } from '../engine/types.ts';
 import type { ProviderFallback } from '../engine/onnx/providers.ts';
 import type { IntakeWarning, PhotoVerdict } from '../intake/verdicts.ts';
 import type { NsfwScores } from '../moderation/policy.ts';
@@ -14,6 +14,8 @@ export interface AvatarRunRequest {
   seed?: number;
   /** Output side in pixels, a multiple of 8 (default 512). */
   size?: number;
+  /** LoRAs every avatar runs with, after its style's own (none by default). */
+  loras?: readonly LoraRequest[];
   source: 'app' | 'cli';
 }
 

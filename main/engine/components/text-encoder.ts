@@ -4,11 +4,13 @@ import {
   expectOutput,
   FLOAT_TYPES,
   INTEGER_TYPES,
+  rejectUnknownInputs,
   staticDim,
   type LoadedComponent,
 } from '../onnx/io-spec.ts';
 import { float32Of, tensorFor, type TensorMetadata } from '../onnx/tensors.ts';
 import type { ClipTokenizer } from '../tokenizer/clip-tokenizer.ts';
+import { LoraBranches } from './lora-branches.ts';
 
 /** CLIP text encoder: prompt → [77, hidden] embedding, fed in the id dtype the export declares. */
 export class TextEncoder {
@@ -20,6 +22,8 @@ export class TextEncoder {
     private readonly tokenizer: ClipTokenizer,
     private readonly ids: TensorMetadata,
     private readonly output: TensorMetadata,
+    /** Fed on every call: the chosen LoRA set, rank 0 without one. */
+    readonly lora: LoraBranches,
   ) {}
 
   static async create(component: LoadedComponent, tokenizer: ClipTokenizer): Promise<TextEncoder> {
@@ -36,7 +40,9 @@ export class TextEncoder {
         component.file,
       );
     }
-    const encoder = new TextEncoder(component, tokenizer, ids, output);
+    const lora = LoraBranches.of(component, 'text_encoder');
+    rejectUnknownInputs(component, ['input_ids', ...lora.inputNames]);
+    const encoder = new TextEncoder(component, tokenizer, ids, output, lora);
     await encoder.checkVocabulary();
     return encoder;
   }
@@ -62,6 +68,7 @@ export class TextEncoder {
     batch.forEach((ids, i) => flat.set(ids, i * length));
     this.calls++;
     const result = await this.component.session.run({
+      ...this.lora.feeds,
       input_ids: tensorFor(this.ids, flat, [batch.length, length], this.component.file),
     });
     const hidden = float32Of(result[this.output.name]!, this.component.file);
@@ -78,6 +85,7 @@ export class TextEncoder {
     ids[1] = this.tokenizer.maxTokenId;
     try {
       await this.component.session.run({
+        ...this.lora.feeds,
         input_ids: tensorFor(this.ids, ids, [1, ids.length], this.component.file),
       });
     } catch (error) {

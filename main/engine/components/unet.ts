@@ -11,6 +11,7 @@ import {
   type LoadedComponent,
 } from '../onnx/io-spec.ts';
 import { float32Of, tensorFor, type TensorMetadata } from '../onnx/tensors.ts';
+import { LoraBranches } from './lora-branches.ts';
 
 const TIMESTEP_TYPES: readonly Tensor.Type[] = ['int64', 'int32', ...FLOAT_TYPES];
 
@@ -44,6 +45,8 @@ export class Unet {
       timestepCond: TensorMetadata | undefined;
     },
     private readonly output: TensorMetadata,
+    /** Fed on every call: the chosen LoRA set, rank 0 without one. */
+    readonly lora: LoraBranches,
   ) {}
 
   static create(component: LoadedComponent): Unet {
@@ -66,13 +69,15 @@ export class Unet {
       timestepCond: optionalInput(component, 'timestep_cond', { types: FLOAT_TYPES, ranks: [2] }),
     };
     const output = expectOutput(component, ['out_sample'], { types: FLOAT_TYPES, ranks: [4] });
+    const lora = LoraBranches.of(component, 'unet');
     rejectUnknownInputs(component, [
       'sample',
       'timestep',
       'encoder_hidden_states',
       'timestep_cond',
+      ...lora.inputNames,
     ]);
-    return new Unet(component, inputs, output);
+    return new Unet(component, inputs, output, lora);
   }
 
   /** The text-embedding width the UNet's cross-attention expects, when fixed. */
@@ -102,6 +107,7 @@ export class Unet {
     const { sample, timestep, encoderHiddenStates, timestepCond } = this.inputs;
     const hidden = input.encoderHiddenStates.length / (input.batch * input.sequenceLength);
     const feeds: Record<string, Tensor> = {
+      ...this.lora.feeds,
       sample: tensorFor(sample, input.sample, [input.batch, 4, input.height, input.width], file),
       timestep:
         timestep.shape.length === 0

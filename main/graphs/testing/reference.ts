@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import { LoraBranches } from '../../engine/components/lora-branches.ts';
 import type { GraphBuilder } from '../onnx-graph.ts';
 
 export const REFERENCE_DIR = path.resolve(
@@ -48,4 +49,13 @@ export function relativeL2(actual: ArrayLike<number>, expected: ArrayLike<number
 /** An onnxruntime-node session over a built graph, as the engine would load it. */
 export function sessionFrom(graph: GraphBuilder): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(graph.encode());
+}
+
+/** session.run with its LoRA branches (main/lora/types.ts) fed rank 0, as the engine runs the base model. */
+export function runBase(
+  session: ort.InferenceSession,
+  feeds: Record<string, ort.Tensor>,
+): Promise<ort.InferenceSession.ReturnType> {
+  const base = LoraBranches.of({ session, file: 'graph', displayName: 'graph' }, 'unet').feeds;
+  return session.run({ ...base, ...feeds });
 }
