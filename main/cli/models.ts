@@ -10,14 +10,29 @@ import {
   discardDownload,
   formatBytes,
   installFromCatalog,
+  installLoraFromCatalog,
   type InstallProgress,
 } from '../models/install.ts';
+import { isLoraFile } from '../lora/read-lora.ts';
+import { ModelError } from '../models/errors.ts';
+import { checkLoraFitsModel } from '../models/lora-fit.ts';
+import {
+  describeLora,
+  importLora,
+  isLoraInstalled,
+  listLoras,
+  removeLora,
+  verifyLora,
+  type InstalledLora,
+  type LoraManifest,
+} from '../models/loras.ts';
 import type { ModelFamily } from '../engine/types.ts';
 import { MODEL_FAMILIES } from '../styles/types.ts';
 import { PRECISIONS, type ChangedFile, type QuantizeReport } from '../models/manifest.ts';
 import { quantizeInstalled } from '../models/quantize.ts';
 import {
   cleanLeftovers,
+  getInstalled,
   isInstalled,
   listInstalled,
   removeInstalled,
@@ -30,16 +45,23 @@ import { runCli, UsageError } from './run-cli.ts';
 const IMPORT_FAMILIES = [...MODEL_FAMILIES, 'sd21'] as const;
 
 const USAGE = `usage: npm run models -- <command>
-  list [--json]                       installed models (the default marked)
-  install ID [--catalog FILE]         download a catalogue model (resumes an interrupted download)
+  list [--json]                       installed models (the default marked), then LoRAs. --json:
+                                      one array, models first as before (each with its dir), then
+                                      LoRAs, told by "kind": "model" | "lora" (a LoRA has a path,
+                                      its .safetensors file, and no dir)
+  install ID [--catalog FILE]         download a catalogue model or LoRA (resumes an interrupted
+                                      download)
   import SOURCE [--link] [--id ID] [--name NAME] [--family ${IMPORT_FAMILIES.join('|')}] [--json]
              [--precision fp32|fp16|int8]
                                       SOURCE: an ONNX model folder, a diffusers folder of
                                       safetensors, or a single-file .safetensors checkpoint
                                       (built into ONNX graphs here). fp32 upcasts an fp16 export
-                                      (faster on CPU); int8 quantizes as quantize does
-  verify ID [--json]                  re-hash every file against the install record
-  remove ID                           delete an installed model (or an unfinished download)
+                                      (faster on CPU); int8 quantizes as quantize does. A LoRA
+                                      .safetensors (kohya or diffusers/PEFT keys) is installed as
+                                      a LoRA, copied (or --link'ed) and hashed
+  verify ID [--json]                  re-hash every file (a model's or a LoRA's) against the
+                                      install record
+  remove ID                           delete an installed model or LoRA (or an unfinished download)
   quantize ID [--latent-size 64] [--runs 3]   make and measure an int8 copy, ID-int8 (fp32 or fp16)
   default [ID]                        show or set the default model
 The data folder is AVATAR_STUDIO_DATA (else the app's per-user folder).`;
@@ -82,14 +104,21 @@ async function main(argv: string[]): Promise<void> {
       const cancel = new AbortController();
       process.once('SIGINT', () => cancel.abort());
       const progress = new ProgressLine();
+      const options = {
+        dataDir,
+        catalog,
+        id,
+        signal: cancel.signal,
+        onProgress: (p: InstallProgress) => progress.show(p),
+      };
       try {
-        const { manifest } = await installFromCatalog({
-          dataDir,
-          catalog,
-          id,
-          signal: cancel.signal,
-          onProgress: (p) => progress.show(p),
-        });
+        if (findEntry(catalog, id).kind === 'lora') {
+          const { manifest } = await installLoraFromCatalog(options);
+          progress.end();
+          console.log(`installed ${manifest.id}: ${describeLoraInstall(manifest)}`);
+          return;
+        }
+        const { manifest } = await installFromCatalog(options);
         progress.end();
         console.log(
           `installed ${manifest.id} (${formatBytes(manifest.bytes)}, ${manifest.precision})${manifest.provenance ? `; ${manifest.provenance}` : ''}`,
@@ -112,9 +141,16 @@ async function main(argv: string[]): Promise<void> {
       if (wanted !== undefined && !(PRECISIONS as readonly string[]).includes(wanted)) {
         throw new UsageError(`--precision must be one of ${PRECISIONS.join(', ')}`);
       }
+      const source = needTarget('a model folder, a .safetensors checkpoint or a LoRA');
+      if (isLoraSource(source)) {
+        if (asked !== undefined || wanted !== undefined) {
+          throw new UsageError(`${source} is a LoRA: --family and --precision are for models`);
+        }
+        return importLoraCommand(dataDir, source, values);
+      }
       const { manifest, dir } = await importModel({
         dataDir,
-        source: needTarget('a model folder or a .safetensors checkpoint'),
+        source,
         link: values.link,
         ...(values.id !== undefined ? { id: values.id } : {}),
         ...(values.name !== undefined ? { name: values.name } : {}),
@@ -149,7 +185,10 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'verify': {
-      const { model, problems } = await verifyInstalled(dataDir, needTarget('a model id'));
+      const id = needTarget('a model or LoRA id');
+      if (await isLoraInstalled(dataDir, id)) return verifyLoraCommand(dataDir, id, values.json);
+      if (!(await isInstalled(dataDir, id))) await notInstalled(dataDir, id);
+      const { model, problems } = await verifyInstalled(dataDir, id);
       const changed = model.manifest.changed ?? [];
       const rewrittenAtLoad = problems.length > 0 ? [] : await rewrittenAtLoadOf(model);
       if (values.json) {
@@ -172,14 +211,17 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'remove': {
-      const id = needTarget('a model id');
+      const id = needTarget('a model or LoRA id');
       if (await isInstalled(dataDir, id)) {
         await removeInstalled(dataDir, id);
         console.log(`removed ${id}`);
+      } else if (await isLoraInstalled(dataDir, id)) {
+        await removeLora(dataDir, id);
+        console.log(`removed the LoRA ${id}`);
       } else if (await discardDownload(dataDir, id)) {
         console.log(`discarded the unfinished download of ${id}`);
       } else {
-        await removeInstalled(dataDir, id); // MODEL_NOT_INSTALLED, listing what is installed
+        await notInstalled(dataDir, id);
       }
       return;
     }
@@ -256,8 +298,10 @@ async function rewrittenAtLoadOf({
 
 async function list(dataDir: string, json: boolean): Promise<void> {
   const installed = await listInstalled(dataDir);
+  const loras = await listLoras(dataDir);
   const defaultId = installed.length > 0 ? readDefaultModelId(dataDir) : null;
   const rows = installed.map(({ manifest: m, dir }) => ({
+    kind: 'model' as const,
     id: m.id,
     name: m.name,
     family: m.family,
@@ -271,20 +315,106 @@ async function list(dataDir: string, json: boolean): Promise<void> {
     ...(m.provenance ? { provenance: m.provenance } : {}),
   }));
   if (json) {
-    console.log(JSON.stringify(rows, null, 2));
+    console.log(JSON.stringify([...rows, ...loras.map(loraRow)], null, 2));
     return;
   }
   if (rows.length === 0) {
     console.log(
       'No models installed. Install one (install sd-turbo) or import a folder (import DIR).',
     );
-    return;
   }
   for (const r of rows) {
     console.log(
       `${r.default ? '*' : ' '} ${r.id.padEnd(24)} ${r.family.padEnd(9)} ${r.precision.padEnd(5)} ${formatBytes(r.bytes).padStart(9)}  ${r.name}${r.provenance ? ` (${r.provenance})` : ''}`,
     );
   }
+  if (loras.length > 0) console.log('LoRAs:');
+  for (const { manifest: m } of loras) {
+    console.log(
+      `  ${m.id.padEnd(24)} ${m.base.padEnd(15)} ${formatBytes(m.bytes).padStart(9)}  ${m.name}: ${describeLora(m)}${m.provenance ? ` (${m.provenance})` : ''}`,
+    );
+  }
+}
+
+/** A LoRA in `list --json`: "kind": "lora", and `path`, its .safetensors file. */
+function loraRow({ manifest: m, path: file }: InstalledLora) {
+  const { id, name, base, format, ranks, layers, components, source, bytes, installedAt } = m;
+  return {
+    kind: 'lora' as const,
+    ...{ id, name, base, format, ranks, layers, components, source, bytes, installedAt },
+    path: file,
+    ...(m.provenance ? { provenance: m.provenance } : {}),
+  };
+}
+
+/** Whether `source` is a LoRA file: a .safetensors whose header holds LoRA keys. */
+function isLoraSource(source: string): boolean {
+  if (!source.toLowerCase().endsWith('.safetensors')) return false;
+  try {
+    return isLoraFile(source);
+  } catch {
+    return false; // not a safetensors file: the checkpoint import refuses it, naming the fault
+  }
+}
+
+async function importLoraCommand(
+  dataDir: string,
+  source: string,
+  values: { link: boolean; json: boolean; id?: string | undefined; name?: string | undefined },
+): Promise<void> {
+  const lora = await importLora({
+    dataDir,
+    source,
+    link: values.link,
+    ...(values.id !== undefined ? { id: values.id } : {}),
+    ...(values.name !== undefined ? { name: values.name } : {}),
+  });
+  // The early check against what is installed: a LoRA runs only on models of its line.
+  const misfits: string[] = [];
+  for (const model of await listInstalled(dataDir)) {
+    const misfit = await checkLoraFitsModel(lora.manifest, model.dir);
+    if (misfit) misfits.push(misfit);
+  }
+  if (values.json) {
+    console.log(JSON.stringify({ ...loraRow(lora), misfits }, null, 2));
+    return;
+  }
+  console.log(`imported ${lora.manifest.id}: ${describeLoraInstall(lora.manifest)}`);
+  for (const misfit of misfits) console.log(`  ${misfit}: styles using it will not run there`);
+}
+
+async function verifyLoraCommand(dataDir: string, id: string, json: boolean): Promise<void> {
+  const { lora, problems } = await verifyLora(dataDir, id);
+  if (json) {
+    console.log(
+      JSON.stringify({ id, kind: 'lora', files: lora.manifest.files.length, problems }, null, 2),
+    );
+  }
+  if (problems.length > 0) {
+    const list = problems.map((p) => `${p.path} ${p.problem}`).join(', ');
+    throw new Error(`${id} failed verification: ${list}; reinstall it`);
+  }
+  if (!json) console.log(`${id}: the LoRA's file matches its install record`);
+}
+
+/** "LoRA for SD 1.x models (kohya, rank 4, 66 layers), 132.7 KB". */
+function describeLoraInstall(m: LoraManifest): string {
+  return `${describeLora(m)}, ${formatBytes(m.bytes)}${m.provenance ? `; ${m.provenance}` : ''}`;
+}
+
+/**
+ * MODEL_NOT_INSTALLED for an id that is neither a model nor a LoRA, listing both (the models'
+ * message as it always was while no LoRA is installed).
+ */
+async function notInstalled(dataDir: string, id: string): Promise<never> {
+  const loras = (await listLoras(dataDir)).map((l) => l.manifest.id);
+  if (loras.length === 0) await getInstalled(dataDir, id);
+  const models = (await listInstalled(dataDir)).map((m) => m.manifest.id);
+  throw new ModelError(
+    'MODEL_NOT_INSTALLED',
+    `no installed model or LoRA "${id}" (models: ${models.join(', ') || 'none'}; LoRAs: ${loras.join(', ') || 'none'})`,
+    id,
+  );
 }
 
 /** The licence of the model and of each add-on installed with it, and any provenance note. */

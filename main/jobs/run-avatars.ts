@@ -2,10 +2,11 @@ import { randomInt } from 'node:crypto';
 import { sharedFloat32 } from '../engine/arrays.ts';
 import { EngineError } from '../engine/errors.ts';
 import { loadImageTensor, rgbToPng, tensorToRgb } from '../engine/image.ts';
-import type { Img2ImgResult } from '../engine/types.ts';
+import type { Img2ImgResult, LoraRequest } from '../engine/types.ts';
 import { checkPhotos } from '../intake/intake.ts';
 import { decide } from '../moderation/policy.ts';
 import { pickStyles, styleSettings } from '../styles/catalog.ts';
+import { resolveStyleLora } from '../styles/lora.ts';
 import { EtaEstimator } from './eta.ts';
 import { JobError } from './errors.ts';
 import { likeness } from './likeness.ts';
@@ -63,6 +64,15 @@ export async function runAvatars(
     throw new JobError('BAD_REQUEST', `size must be a multiple of 8 of at least 64, got ${size}`);
   }
   const styles = pickStyles(resources.styles, request.styleIds);
+  // A style whose LoRA is missing or does not fit the model refuses the run before the quota.
+  const styleLoras = new Map<string, LoraRequest[]>();
+  for (const style of styles) {
+    const lora = await resolveStyleLora(style, { dataDir: store.dataDir, modelDir: model.dir });
+    if (lora && 'reason' in lora) {
+      throw new JobError('BAD_REQUEST', `style "${style.name}" cannot run: ${lora.reason}`);
+    }
+    styleLoras.set(style.id, lora ? [{ file: lora.path, scale: lora.scale }] : []);
+  }
   const baseSeed = request.seed ?? randomInt(2 ** 31);
   let progress: AvatarRunProgress = {
     phase: 'intake',
@@ -121,7 +131,13 @@ export async function runAvatars(
       baseSeed,
     );
     const settings = new Map(
-      styles.map((s) => [s.id, { ...styleSettings(s, model.family), loras: request.loras ?? [] }]),
+      styles.map((s) => [
+        s.id,
+        {
+          ...styleSettings(s, model.family),
+          loras: [...styleLoras.get(s.id)!, ...(request.loras ?? [])],
+        },
+      ]),
     );
     const stepsOf = (p: PlannedAvatar): number => settings.get(p.styleId)!.steps;
     const eta = new EtaEstimator(plan.reduce((n, p) => n + stepsOf(p), 0));

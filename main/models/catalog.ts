@@ -10,6 +10,7 @@ import type { Expected } from './download.ts';
 import { ModelError } from './errors.ts';
 import { getJson } from './http.ts';
 import type { ModelFamily } from '../engine/types.ts';
+import type { LoraBase } from '../lora/types.ts';
 import { MODEL_FAMILIES } from '../styles/types.ts';
 import type { RecommendedSettings } from './manifest.ts';
 import { isModelId } from './model-id.ts';
@@ -40,11 +41,19 @@ export type CatalogFormat = (typeof CATALOG_FORMATS)[number];
 /** Where a diffusers add-on's files go in the download folder: TAESD's weights, as madebyollin/taesd ships them. */
 export const TAESD_WEIGHTS_DIR = 'taesd';
 
+/** The lines a catalogue LoRA may say it was trained for. */
+export const LORA_BASES: readonly LoraBase[] = ['sd1', 'sd2'];
+
 export interface CatalogEntry {
   id: string;
   name: string;
-  /** 'addon': files that complete a model (TAESD), installed with the models that name it. */
-  kind: 'model' | 'addon';
+  /**
+   * 'addon': files that complete a model (TAESD), installed with the models that name it.
+   * 'lora': one .safetensors LoRA, installed into <dataDir>/loras/<id>/ (loras.ts).
+   */
+  kind: 'model' | 'addon' | 'lora';
+  /** A LoRA's model line, checked against what its file says where the file tells. */
+  base?: LoraBase;
   /** Default 'onnx'. */
   format?: CatalogFormat;
   family: ModelFamily | null;
@@ -101,8 +110,10 @@ export function parseCatalog(value: unknown, file: string): CatalogEntry[] {
     if (ids.has(entry.id as string)) fail(`${at}.id`, `"${String(entry.id)}" is listed twice`);
     ids.add(entry.id as string);
     if (typeof entry.name !== 'string') fail(`${at}.name`, 'must be a string');
-    if (entry.kind !== 'model' && entry.kind !== 'addon')
-      fail(`${at}.kind`, 'must be "model" or "addon"');
+    if (entry.kind !== 'model' && entry.kind !== 'addon' && entry.kind !== 'lora')
+      fail(`${at}.kind`, 'must be "model", "addon" or "lora"');
+    if (entry.kind === 'lora') checkLoraEntry(entry, (where, what) => fail(`${at}${where}`, what));
+    else if (entry.base !== undefined) fail(`${at}.base`, 'is for a LoRA (kind "lora") only');
     if (
       entry.format !== undefined &&
       !(CATALOG_FORMATS as readonly unknown[]).includes(entry.format)
@@ -113,11 +124,14 @@ export function parseCatalog(value: unknown, file: string): CatalogEntry[] {
       );
     const diffusers = entry.format === 'diffusers';
     const familyOk =
-      entry.kind === 'addon'
-        ? entry.family === null
-        : (MODEL_FAMILIES as readonly unknown[]).includes(entry.family);
+      entry.kind === 'model'
+        ? (MODEL_FAMILIES as readonly unknown[]).includes(entry.family)
+        : entry.family === null;
     if (!familyOk)
-      fail(`${at}.family`, `must be one of ${MODEL_FAMILIES.join(', ')} (null for an add-on)`);
+      fail(
+        `${at}.family`,
+        `must be one of ${MODEL_FAMILIES.join(', ')} (null for an add-on or a LoRA)`,
+      );
     if (typeof entry.license !== 'string') fail(`${at}.license`, 'must be a string');
     if (entry.provenance !== undefined && typeof entry.provenance !== 'string')
       fail(`${at}.provenance`, 'must be a string');
@@ -197,6 +211,28 @@ export function parseCatalog(value: unknown, file: string): CatalogEntry[] {
   return entries as unknown as CatalogEntry[];
 }
 
+/** A LoRA entry: one .safetensors file, no build, no add-ons; `base` one of the lines. */
+function checkLoraEntry(
+  entry: Record<string, unknown>,
+  fail: (where: string, what: string) => never,
+) {
+  if (entry.format !== undefined)
+    fail('.format', 'is not for a LoRA (it is one .safetensors file)');
+  if (entry.addons !== undefined || entry.include !== undefined)
+    fail('', 'a LoRA takes no addons or include');
+  const files = entry.files;
+  if (!Array.isArray(files) || files.length !== 1)
+    fail('.files', 'must list the one .safetensors file of the LoRA');
+  const file = (files as Record<string, unknown>[])[0]!;
+  if (typeof file.path !== 'string' || !/^[^/]+\.safetensors$/.test(file.path))
+    fail(
+      '.files[0].path',
+      'must be a .safetensors file name (a server path goes in "from"): a LoRA is never a pickle (.pt, .ckpt)',
+    );
+  if (entry.base !== undefined && !(LORA_BASES as readonly unknown[]).includes(entry.base))
+    fail('.base', `must be one of ${LORA_BASES.join(', ')}, got ${JSON.stringify(entry.base)}`);
+}
+
 /** The entry's format, 'onnx' where it names none. */
 export function formatOf(entry: { format?: unknown }): CatalogFormat {
   return (entry.format as CatalogFormat | undefined) ?? 'onnx';
@@ -205,10 +241,12 @@ export function formatOf(entry: { format?: unknown }): CatalogFormat {
 export function findEntry(catalog: Catalog, id: string): CatalogEntry {
   const entry = catalog.entries.find((e) => e.id === id);
   if (!entry) {
-    const known = catalog.entries.filter((e) => e.kind === 'model').map((e) => e.id);
+    const known = (kind: CatalogEntry['kind']) =>
+      catalog.entries.filter((e) => e.kind === kind).map((e) => e.id);
+    const loras = known('lora');
     throw new ModelError(
       'UNKNOWN_MODEL',
-      `"${id}" is not in ${catalog.file} (models: ${known.join(', ')})`,
+      `"${id}" is not in ${catalog.file} (models: ${known('model').join(', ')}${loras.length > 0 ? `; LoRAs: ${loras.join(', ')}` : ''})`,
       id,
     );
   }

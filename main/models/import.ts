@@ -27,10 +27,12 @@ import {
 import { isModelId, slugify } from './model-id.ts';
 import { upcastFolder } from './upcast-fp16.ts';
 import {
+  checkIdFree,
   commitStaging,
   createStaging,
   linkOrCopy,
   uniqueId,
+  type InstallArea,
   type InstalledModel,
 } from './registry.ts';
 
@@ -146,17 +148,26 @@ export async function importModel(options: ImportOptions): Promise<InstalledMode
   }
 }
 
-/** The id asked for, if it is one, else one derived from the source's name and not yet taken. */
-async function checkedId(options: ImportOptions, source: string): Promise<string> {
+/**
+ * The id asked for, if it is one and no other kind of install holds it, else one derived from
+ * the source's name and not yet taken by a model or a LoRA.
+ */
+export async function checkedId(
+  options: { dataDir: string; id?: string },
+  source: string,
+  area: InstallArea = 'models',
+): Promise<string> {
   if (options.id !== undefined && !isModelId(options.id)) {
     throw new ModelError(
       'MODEL_NOT_INSTALLED',
-      `"${options.id}" is not a model id (lowercase letters, digits and dashes)`,
+      `"${options.id}" is not an id (lowercase letters, digits and dashes)`,
       options.id,
     );
   }
   const stem = path.basename(source).replace(/\.safetensors$/i, '');
-  return options.id ?? (await uniqueId(options.dataDir, slugify(stem)));
+  if (options.id === undefined) return uniqueId(options.dataDir, slugify(stem));
+  await checkIdFree(options.dataDir, area, options.id); // a LoRA's id, refused before any build
+  return options.id;
 }
 
 /** A precision this folder cannot be imported at, refused before anything is copied. */
@@ -170,7 +181,8 @@ async function checkPrecision(source: string, wanted: 'fp32' | 'fp16'): Promise<
   throw new ModelError('IMPORT_UNSUPPORTED', `${source} is ${precision}: ${why}`, source);
 }
 
-async function copyHashing(from: string, to: string): Promise<string> {
+/** `from` copied to a new file `to`, hashed on the way: its SHA-256. */
+export async function copyHashing(from: string, to: string): Promise<string> {
   await mkdir(path.dirname(to), { recursive: true });
   const hash = createHash('sha256');
   const tap = new Transform({
@@ -189,7 +201,8 @@ async function writeHashing(to: string, bytes: Uint8Array): Promise<string> {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-async function linkThenHash(from: string, to: string): Promise<string> {
+/** `from` hard-linked (else copied) to `to`, then hashed: its SHA-256. */
+export async function linkThenHash(from: string, to: string): Promise<string> {
   await linkOrCopy(from, to);
   return sha256File(to);
 }

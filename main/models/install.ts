@@ -4,12 +4,15 @@
  * install resumes), validate with the engine's own loader, then rename into place. An ONNX entry's
  * download is the model folder itself; a diffusers entry's weights are built into ONNX graphs in a
  * staging folder first (removed on a failure or a cancel, as an import's is), and the download is
- * deleted once the model is installed.
+ * deleted once the model is installed. A LoRA entry's one file downloads the same way into
+ * <dataDir>/loras/.download-<id>/, is read as a LoRA, and that folder becomes the LoRA's.
  */
-import { mkdir, readFile, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import { loadModel } from '../engine/model.ts';
+import { BASES } from '../lora/lora-base.ts';
+import { inspectLora } from '../lora/read-lora.ts';
 import { parseTaesdConfig } from '../graphs/taesd-config.ts';
 import { buildTaesdDecoder, buildTaesdEncoder } from '../graphs/taesd.ts';
 import { SafetensorsFile } from '../weights/safetensors.ts';
@@ -29,6 +32,7 @@ import {
   downloadFiles,
   type DownloadFile,
   type DownloadProgress,
+  type DownloadResult,
 } from './download.ts';
 import { errnoCode, ModelError } from './errors.ts';
 import {
@@ -44,11 +48,20 @@ import {
   type Precision,
 } from './manifest.ts';
 import {
+  commitLora,
+  LORA_FILE,
+  loraManifest,
+  type InstalledLora,
+  type LoraManifest,
+} from './loras.ts';
+import {
+  areaDir,
+  checkIdFree,
   commitStaging,
   createStaging,
+  idTakenIn,
   isAlive,
-  isInstalled,
-  modelsDir,
+  type InstallArea,
   type InstalledModel,
 } from './registry.ts';
 
@@ -74,46 +87,27 @@ export type InstallProgress =
 
 const LOCK_FILE = '.lock';
 
-export function downloadDir(dataDir: string, id: string): string {
-  return path.join(modelsDir(dataDir), `.download-${id}`);
+/** Where an entry's files download to, kept across a cancel or a crash for the next install. */
+export function downloadDir(dataDir: string, id: string, area: InstallArea = 'models'): string {
+  return path.join(areaDir(dataDir, area), `.download-${id}`);
 }
 
 export async function installFromCatalog(options: InstallOptions): Promise<InstalledModel> {
   const { dataDir, catalog, id } = options;
   const entry = findEntry(catalog, id);
-  if (await isInstalled(dataDir, id)) {
+  if (entry.kind === 'lora') {
     throw new ModelError(
-      'ALREADY_INSTALLED',
-      `"${id}" is already installed (remove it first to reinstall)`,
+      'UNKNOWN_MODEL',
+      `"${id}" is a LoRA, not a model (installLoraFromCatalog installs it)`,
       id,
     );
   }
-  const plan = await planFiles(catalog, entry, {
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.readHubTree ? { readHubTree: options.readHubTree } : {}),
-  });
+  await refuseInstalled(dataDir, 'models', id);
   const format = formatOf(entry);
   const precision = options.precision ?? 'fp32';
-  const { onProgress } = options;
-  const download = downloadDir(dataDir, id);
-  const files: DownloadFile[] = plan.map((f) => ({
-    url: f.url,
-    dest: path.join(download, ...f.path.split('/')),
-    name: f.path,
-    size: f.size,
-    expected: f.expected,
-  }));
-
-  await takeLock(download, id);
-  try {
-    const buildBytes = format === 'diffusers' ? builtBytes(files, precision) : 0;
-    await checkFreeSpace(dataDir, files, buildBytes, options.freeBytes ?? freeBytesOn);
-    const hashes = await downloadFiles(files, {
-      concurrency: options.concurrency ?? 3,
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(onProgress ? { onProgress: (p) => onProgress({ phase: 'download', ...p }) } : {}),
-      ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
-    });
+  const buildBytes = (files: readonly DownloadFile[]) =>
+    format === 'diffusers' ? builtBytes(files, precision) : 0;
+  return downloadEntry(options, entry, 'models', buildBytes, async (download, files, hashes) => {
     if (format === 'diffusers') {
       const installed = await buildAndCommit(options, entry, download, precision);
       // The weights were only the build's input: what is installed is what was built from them.
@@ -131,6 +125,112 @@ export async function installFromCatalog(options: InstallOptions): Promise<Insta
     );
     await rm(path.join(download, LOCK_FILE), { force: true });
     return await commitStaging(dataDir, download, manifest);
+  });
+}
+
+/**
+ * Installs a catalogue LoRA (kind "lora"): its one file downloaded with the size and SHA-256
+ * checks a model's files get, read as a LoRA (refused, and the download deleted, when the app
+ * cannot apply it or it is not the model line the catalogue says), then renamed into place with
+ * its record.
+ */
+export async function installLoraFromCatalog(options: InstallOptions): Promise<InstalledLora> {
+  const { dataDir, catalog, id } = options;
+  const entry = findEntry(catalog, id);
+  if (entry.kind !== 'lora') {
+    throw new ModelError('UNKNOWN_MODEL', `"${id}" is a model, not a LoRA`, id);
+  }
+  await refuseInstalled(dataDir, 'loras', id);
+  return downloadEntry(
+    options,
+    entry,
+    'loras',
+    () => 0,
+    async (download, files, hashes) => {
+      const file = files[0]!;
+      const fileName = file.name; // a plain file name (catalog.ts), as messages call it
+      let manifest: LoraManifest;
+      try {
+        const summary = inspectLora(file.dest);
+        if (entry.base && summary.base && summary.base !== entry.base) {
+          throw new ModelError(
+            'CATALOG_INVALID',
+            `${fileName} is a LoRA for ${BASES[summary.base].name} models, but ${catalog.file} says "${id}" is for ${BASES[entry.base].name}`,
+            catalog.file,
+          );
+        }
+        manifest = loraManifest(summary, {
+          id,
+          name: entry.name,
+          source: 'catalog',
+          origin: `${catalog.file}#${id}`,
+          fileName,
+          license: entry.license,
+          ...(entry.provenance ? { provenance: entry.provenance } : {}),
+          ...(entry.base ? { base: entry.base } : {}),
+          files: [{ path: LORA_FILE, size: file.size, sha256: hashes.get(file.name)! }],
+        });
+      } catch (error) {
+        // The publisher's bytes, but nothing the app can run: a retry would refuse them again.
+        await rm(download, { recursive: true, force: true });
+        throw error;
+      }
+      // Its one file is LORA_FILE in the LoRA's folder, whatever the catalogue calls it.
+      await rename(file.dest, path.join(download, LORA_FILE));
+      await rm(path.join(download, LOCK_FILE), { force: true });
+      return await commitLora(dataDir, download, manifest);
+    },
+  );
+}
+
+/** ALREADY_INSTALLED when `id` is installed, as this kind or the other. */
+async function refuseInstalled(dataDir: string, area: InstallArea, id: string): Promise<void> {
+  if ((await idTakenIn(dataDir, id)) === area) {
+    throw new ModelError(
+      'ALREADY_INSTALLED',
+      `"${id}" is already installed (remove it first to reinstall)`,
+      id,
+    );
+  }
+  await checkIdFree(dataDir, area, id);
+}
+
+/**
+ * Plans the entry's files (sizes and hashes settled), takes the download folder's lock, checks
+ * the free space (with `buildBytes` more for what is built from them) and downloads them; `use`
+ * installs from the download while the lock is held.
+ */
+async function downloadEntry<T>(
+  options: InstallOptions,
+  entry: CatalogEntry,
+  area: InstallArea,
+  buildBytes: (files: readonly DownloadFile[]) => number,
+  use: (download: string, files: readonly DownloadFile[], hashes: DownloadResult) => Promise<T>,
+): Promise<T> {
+  const plan = await planFiles(options.catalog, entry, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.readHubTree ? { readHubTree: options.readHubTree } : {}),
+  });
+  const { onProgress } = options;
+  const download = downloadDir(options.dataDir, entry.id, area);
+  const files: DownloadFile[] = plan.map((f) => ({
+    url: f.url,
+    dest: path.join(download, ...f.path.split('/')),
+    name: f.path,
+    size: f.size,
+    expected: f.expected,
+  }));
+
+  await takeLock(download, entry.id);
+  try {
+    await checkFreeSpace(download, files, buildBytes(files), options.freeBytes ?? freeBytesOn);
+    const hashes = await downloadFiles(files, {
+      concurrency: options.concurrency ?? 3,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(onProgress ? { onProgress: (p) => onProgress({ phase: 'download', ...p }) } : {}),
+      ...(options.retryDelayMs !== undefined ? { retryDelayMs: options.retryDelayMs } : {}),
+    });
+    return await use(download, files, hashes);
   } finally {
     await releaseLock(download);
   }
@@ -284,34 +384,39 @@ function builtBytes(files: readonly DownloadFile[], precision: BuildPrecision): 
     .reduce((n, f) => n + (f.size * outBytes) / (f.name.includes('.fp16') ? 2 : 4), 0);
 }
 
-/** Forgets a download in progress (its .part files too); false when there was none. */
+/** Forgets a download in progress (its .part files too), a model's or a LoRA's; false when there was none. */
 export async function discardDownload(dataDir: string, id: string): Promise<boolean> {
-  const staging = downloadDir(dataDir, id);
-  const exists = await stat(staging).then(
-    () => true,
-    () => false,
-  );
-  if (!exists) return false;
-  await takeLock(staging, id); // refuses while another process is downloading it
-  await rm(staging, { recursive: true, force: true });
-  return true;
+  let found = false;
+  for (const area of ['models', 'loras'] as const) {
+    const staging = downloadDir(dataDir, id, area);
+    const exists = await stat(staging).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) continue;
+    await takeLock(staging, id); // refuses while another process is downloading it
+    await rm(staging, { recursive: true, force: true });
+    found = true;
+  }
+  return found;
 }
 
 /** `buildBytes`: what a build from the download writes beside it (0 for an ONNX entry). */
 async function checkFreeSpace(
-  dataDir: string,
+  download: string,
   files: readonly DownloadFile[],
   buildBytes: number,
   freeBytes: (dir: string) => Promise<number>,
 ): Promise<void> {
   const needed = files.reduce((n, f) => n + f.size, 0) - (await bytesOnDisk(files)) + buildBytes;
-  const free = await freeBytes(modelsDir(dataDir));
+  const root = path.dirname(download);
+  const free = await freeBytes(root);
   if (free < needed) {
     const what = buildBytes > 0 ? 'the download and the build need' : 'the download needs';
     throw new ModelError(
       'DISK_FULL',
-      `not enough free space in ${modelsDir(dataDir)}: ${what} ${formatBytes(needed)} more, ${formatBytes(free)} is free`,
-      modelsDir(dataDir),
+      `not enough free space in ${root}: ${what} ${formatBytes(needed)} more, ${formatBytes(free)} is free`,
+      root,
     );
   }
 }

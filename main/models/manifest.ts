@@ -97,17 +97,7 @@ export function importedManifest(
 
 export async function readManifest(dir: string): Promise<ModelManifest> {
   const file = path.join(dir, MANIFEST_FILE);
-  let value: unknown;
-  try {
-    value = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    throw new ModelError(
-      'MANIFEST_INVALID',
-      `${file} is unreadable: ${(error as Error).message}`,
-      file,
-    );
-  }
-  const m = value as Partial<ModelManifest>;
+  const m = (await readRecord(file)) as Partial<ModelManifest>;
   const valid =
     m.formatVersion === 1 &&
     isModelId(m.id) &&
@@ -119,11 +109,28 @@ export async function readManifest(dir: string): Promise<ModelManifest> {
   return m as ModelManifest;
 }
 
+/** An install record's JSON; MANIFEST_INVALID naming the file when it cannot be read. */
+export async function readRecord(file: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as unknown;
+  } catch (error) {
+    throw new ModelError(
+      'MANIFEST_INVALID',
+      `${file} is unreadable: ${(error as Error).message}`,
+      file,
+    );
+  }
+}
+
 /** Temp file + rename: a crash leaves the old manifest or the new one, never half of one. */
 export async function writeManifest(dir: string, manifest: ModelManifest): Promise<void> {
-  const file = path.join(dir, MANIFEST_FILE);
+  await writeRecord(path.join(dir, MANIFEST_FILE), manifest);
+}
+
+/** JSON written to a temp file, then renamed over `file`: never half a record. */
+export async function writeRecord(file: string, value: unknown): Promise<void> {
   const temp = `${file}.tmp-${process.pid}`;
-  await writeFile(temp, `${JSON.stringify(manifest, null, 2)}\n`);
+  await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`);
   await rename(temp, file);
 }
 

@@ -13,6 +13,8 @@ import { quantizeInstalled } from './quantize.ts';
 import { getInstalled, listInstalled, verifyInstalled } from './registry.ts';
 
 const SMALL = { latentSize: 8, runs: 1 };
+/** Dynamic int8 against float on the tiny fixtures, on any x86 CPU (see the first test). */
+const INT8_TOLERANCE = 0.15;
 
 test('an int8 copy of a fixture loads, runs, and reports its error against fp32', async (t) => {
   const dataDir = tempDataDir(t);
@@ -24,9 +26,11 @@ test('an int8 copy of a fixture loads, runs, and reports its error against fp32'
   assert.equal(model.manifest.source, 'quantized');
   assert.equal(model.manifest.quantizedFrom, 'turbo');
   assert.deepEqual(model.manifest.quantization, report);
-  // 8-bit weights and activations: close to fp32, but not equal to it.
+  // 8-bit weights and activations: close to fp32, but not equal to it. How close depends on the
+  // CPU: without VNNI, onnxruntime's u8s8 kernels (AVX2's vpmaddubsw) saturate, 0.104 measured
+  // on an AVX2-only EPYC against ~0.04 with AVX-512 VNNI on this random tiny fixture.
   for (const error of [report.textEncoderError, report.unetError]) {
-    assert.ok(error > 0 && error < 0.1, `relative error ${error}`);
+    assert.ok(error > 0 && error < INT8_TOLERANCE, `relative error ${error}`);
   }
   assert.ok(report.speedup > 0 && report.unetMs.int8 > 0);
 
@@ -56,7 +60,7 @@ test('weights kept as external data (weights.pb) are read and written inline', a
   await externalize(path.join(source, 'unet'), 'weights.pb');
   await importModel({ dataDir, source });
   const { model, report } = await quantizeInstalled({ dataDir, id: 'lcm', ...SMALL });
-  assert.ok(report.unetError < 0.1, `relative error ${report.unetError}`);
+  assert.ok(report.unetError < INT8_TOLERANCE, `relative error ${report.unetError}`);
   assert.ok(!model.manifest.files.some((f) => f.path === 'unet/weights.pb'));
   const unet = await readOnnx(path.join(model.dir, 'unet/model.onnx'), 'unet');
   assert.ok(
@@ -76,7 +80,7 @@ test('an fp16 model (fp16 I/O, weights in weights.pb) is upcast, quantized and m
   assert.equal(model.manifest.precision, 'int8');
   assert.equal(report.reference, 'fp16');
   for (const error of [report.textEncoderError, report.unetError]) {
-    assert.ok(error > 0 && error < 0.1, `relative error ${error}`);
+    assert.ok(error > 0 && error < INT8_TOLERANCE, `relative error ${error}`);
   }
   assert.ok(report.speedup > 0 && report.unetMs.fp32 > 0 && report.unetMs.int8 > 0);
   // Nothing fp16 is left: the autoencoders are upcast too, the scratch fp32 UNet is gone.

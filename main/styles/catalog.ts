@@ -82,15 +82,24 @@ export function pickStyles(catalog: StyleCatalog, ids: readonly string[]): Reado
   return picked;
 }
 
-/** The engine request fields a style decides, tuned for the loaded model's family. */
+/**
+ * The engine request fields a style decides, tuned for the loaded model's family; the prompt with
+ * the style's trigger words first (stylePrompt). Its LoRA is resolved apart (resolveStyleLora).
+ */
 export function styleSettings(style: Readonly<Style>, family: ModelFamily): StyleSettings {
   const { strength, steps, guidance, scheduler } = style.settings[family];
   return {
-    prompt: style.prompt,
+    prompt: stylePrompt(style),
     negativePrompt: style.negativePrompt,
     strength,
     steps,
     guidance,
     scheduler,
   };
+}
+
+/** "<trigger words>, <prompt>", as LoRA trainers caption their images; the prompt alone without. */
+export function stylePrompt(style: Pick<Style, 'prompt' | 'triggerWords'>): string {
+  const words = style.triggerWords ?? [];
+  return words.length > 0 ? `${words.join(', ')}, ${style.prompt}` : style.prompt;
 }

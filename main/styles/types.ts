@@ -45,7 +45,31 @@ export interface Style {
   /** The preview's absolute path, checked to exist when the catalogue loaded. */
   previewPath: string;
   settings: Readonly<Record<ModelFamily, Readonly<FamilySettings>>>;
+  /** A LoRA the style runs with (its branches added to the UNet and text encoder). */
+  lora?: Readonly<StyleLora>;
+  /**
+   * Words the LoRA was trained to answer to, put before the prompt as its trainer intends:
+   * "<trigger words>, <prompt>" (stylePrompt). Only with a LoRA.
+   */
+  triggerWords?: readonly string[];
 }
+
+/** The scales a style's LoRA may run at: 1 as trained, 0 not at all, negative to push away. */
+export const LORA_SCALE_RANGE = { min: -4, max: 4 } as const;
+
+/**
+ * A style's LoRA: an installed one (npm run models -- install/import) by id, or a .safetensors
+ * file, as the catalogue names it (relative to its folder, or absolute) and resolved.
+ */
+export type StyleLora =
+  | { id: string; scale: number }
+  | {
+      /** As written in the catalogue. */
+      file: string;
+      /** Absolute, resolved against the catalogue's folder; looked for at a run, not at load. */
+      path: string;
+      scale: number;
+    };
 
 export interface StyleCatalog {
   /** The JSON file it was read from. */

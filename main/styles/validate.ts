@@ -1,7 +1,15 @@
 import path from 'node:path';
 import { SCHEDULER_NAMES, type SchedulerName } from '../engine/schedulers/scheduler.ts';
+import { isModelId } from '../models/model-id.ts';
 import { StyleError } from './errors.ts';
-import { MODEL_FAMILIES, type FamilySettings, type ModelFamily, type Style } from './types.ts';
+import {
+  LORA_SCALE_RANGE,
+  MODEL_FAMILIES,
+  type FamilySettings,
+  type ModelFamily,
+  type Style,
+  type StyleLora,
+} from './types.ts';
 
 const ID_PATTERN = /^[a-z0-9-]+$/;
 const STYLE_FIELDS = [
@@ -12,7 +20,10 @@ const STYLE_FIELDS = [
   'negativePrompt',
   'previewFile',
   'settings',
+  'lora',
+  'triggerWords',
 ] as const;
+const LORA_FIELDS = ['id', 'file', 'scale'] as const;
 const SETTING_FIELDS = ['strength', 'steps', 'guidance', 'scheduler'] as const;
 /**
  * LCM img2img truncates a schedule distilled from this many steps (diffusers' default
@@ -67,6 +78,17 @@ export function validateCatalog(json: unknown, file: string): Style[] {
     if (path.isAbsolute(previewFile) || !isInside(path.dirname(file), previewPath))
       at('previewFile')(`must be a path inside the catalogue's folder, got "${previewFile}"`);
 
+    const lora =
+      entry.lora === undefined
+        ? undefined
+        : styleLora(entry.lora, path.dirname(file), (field, message) =>
+            fail(message, label, field),
+          );
+    if (entry.triggerWords !== undefined && !lora)
+      at('triggerWords')('belong to a LoRA: add "lora" or drop them');
+    const triggerWords =
+      entry.triggerWords === undefined ? undefined : words(entry.triggerWords, at('triggerWords'));
+
     return {
       id,
       name: text(entry.name, at('name')),
@@ -76,6 +98,8 @@ export function validateCatalog(json: unknown, file: string): Style[] {
       previewFile,
       previewPath,
       settings: familySettings(entry.settings, (field, message) => fail(message, label, field)),
+      ...(lora ? { lora } : {}),
+      ...(triggerWords ? { triggerWords } : {}),
     };
   });
 }
@@ -153,6 +177,51 @@ function oneFamily(
     );
   }
   return settings;
+}
+
+/**
+ * `lora`: exactly one of `id` (an installed LoRA) and `file` (a .safetensors file, relative to the
+ * catalogue's folder or absolute), and a finite `scale` in LORA_SCALE_RANGE (default 1).
+ */
+function styleLora(
+  value: unknown,
+  dir: string,
+  fail: (field: string, message: string) => never,
+): StyleLora {
+  if (!isObject(value)) return fail('lora', 'must be an object with an id or a file, and a scale');
+  for (const key of Object.keys(value)) {
+    if (!(LORA_FIELDS as readonly string[]).includes(key))
+      fail(`lora.${key}`, `unknown field (expected ${LORA_FIELDS.join(', ')})`);
+  }
+  const { id, file, scale = 1 } = value;
+  const { min, max } = LORA_SCALE_RANGE;
+  if (typeof scale !== 'number' || !Number.isFinite(scale) || scale < min || scale > max)
+    fail(
+      'lora.scale',
+      `must be a number from ${min} to ${max} (1: as trained), got ${show(scale)}`,
+    );
+  if ((id === undefined) === (file === undefined))
+    fail('lora', 'needs exactly one of id (an installed LoRA) and file (a .safetensors file)');
+  if (id !== undefined) {
+    if (!isModelId(id))
+      fail('lora.id', `must be an installed LoRA's id (a lowercase slug), got ${show(id)}`);
+    return { id: id as string, scale: scale as number };
+  }
+  const named = text(file, (message) => fail('lora.file', message));
+  if (!/\.safetensors$/i.test(named))
+    fail('lora.file', `must be a .safetensors file, got "${named}"`);
+  return { file: named, path: path.resolve(dir, named), scale: scale as number };
+}
+
+/** Trigger words: a non-empty list of non-empty strings, without the commas that separate them. */
+function words(value: unknown, fail: (message: string) => never): string[] {
+  if (!Array.isArray(value) || value.length === 0)
+    return fail(`must be a non-empty array of strings, got ${show(value)}`);
+  return value.map((word, i) => {
+    if (typeof word !== 'string' || word.trim() === '' || word.includes(','))
+      fail(`[${i}] must be a word or phrase without commas, got ${show(word)}`);
+    return (word as string).trim();
+  });
 }
 
 function text(
