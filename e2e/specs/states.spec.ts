@@ -1,12 +1,16 @@
 import { expect, test } from '../support/fixtures.ts';
-import { startTestHost } from '../support/host.ts';
-import { screenshot } from '../support/ui.ts';
+import { openModelScreen, screenshot } from '../support/ui.ts';
 
-test('no model installed: the model screen explains how to get one, no error', async ({ page }) => {
-  const host = await startTestHost({}, { withModel: false });
+test('no model installed: the model screen offers the catalogue and adding one, no error', async ({
+  page,
+}) => {
+  const host = await openModelScreen(page);
   try {
-    await page.goto(host.url);
-    await expect(page.getByRole('heading', { name: 'One more step: a model' })).toBeVisible();
+    const sdTurbo = page.getByTestId('catalog-model').filter({ hasText: 'SD-Turbo' }).first();
+    await expect(sdTurbo.getByRole('button', { name: 'Install…' })).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Add a .safetensors file…' })).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Add a model folder…' })).toBeVisible();
+    await page.getByText('From a terminal instead').click();
     await expect(page.getByText('npm run models -- install sd-turbo')).toBeVisible();
     await expect(page.getByRole('alert')).toHaveCount(0);
     await screenshot(page, '13-model-missing');

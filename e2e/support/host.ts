@@ -29,14 +29,23 @@ export interface TestHost {
   close(): Promise<void>;
 }
 
+export interface TestHostOptions {
+  /** Default true: the turbo fixture model, as if installed. */
+  withModel?: boolean;
+  size?: number;
+  /** A model catalogue file (default the app's own, whose downloads no spec starts). */
+  catalog?: string;
+}
+
 export async function startTestHost(
   settings: Partial<Settings> = {},
-  { withModel = true, size = E2E_AVATAR_SIZE }: { withModel?: boolean; size?: number } = {},
+  { withModel = true, size = E2E_AVATAR_SIZE, catalog }: TestHostOptions = {},
 ): Promise<TestHost> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'avatar-e2e-'));
   const host = await startAppHost({
     dataDir,
     ...(withModel && { model: await fixtureModel('turbo') }),
+    ...(catalog && { catalog }),
     provider: 'cpu',
     size,
   });

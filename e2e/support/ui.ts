@@ -3,6 +3,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, type Locator, type Page } from '@playwright/test';
+import { startTestHost, type TestHost, type TestHostOptions } from './host.ts';
 
 const E2E_DIR = fileURLToPath(new URL('..', import.meta.url));
 export const SCREENSHOT_DIR = path.join(E2E_DIR, 'screenshots');
@@ -99,4 +100,15 @@ export async function dropFile(page: Page, name: string, bytes: Buffer) {
     return transfer;
   })()`);
   await page.getByTestId('dropzone').dispatchEvent('drop', { dataTransfer });
+}
+
+/** A host with no model installed (its own catalogue, if given) and the page on its model screen. */
+export async function openModelScreen(
+  page: Page,
+  options: Omit<TestHostOptions, 'withModel'> = {},
+): Promise<TestHost> {
+  const host = await startTestHost({}, { ...options, withModel: false });
+  await page.goto(host.url);
+  await expect(page.getByRole('heading', { name: 'One more step: a model' })).toBeVisible();
+  return host;
 }

@@ -4,6 +4,7 @@ import type {
   ApiMethod,
   AvatarStudioApi,
   ImageRef,
+  ModelPick,
   Params,
   Result,
 } from './contract.ts';
@@ -13,6 +14,12 @@ export interface Transport {
   invoke<M extends ApiMethod>(method: M, params: Params<M>): Promise<Result<M>>;
   subscribe<E extends ApiEvent>(event: E, listener: (payload: ApiEvents[E]) => void): () => void;
   imageUrl(ref: ImageRef): string;
+  /**
+   * models:add as this host can serve it: Electron's transport passes the pick on (its main
+   * process opens the dialog); the loopback host's shows the browser's picker, declares the
+   * picked files and streams them to the host.
+   */
+  addModel(pick: ModelPick): Promise<Result<'models:add'>>;
 }
 
 /** `window.avatarStudio` over a transport: the same object on both hosts. */
@@ -31,6 +38,10 @@ export function createBridge(transport: Transport): AvatarStudioApi {
     updateSettings: (patch) => transport.invoke('settings:update', patch),
     listModels: () => transport.invoke('models:list', none),
     setDefaultModel: (id) => transport.invoke('models:setDefault', { id }),
+    modelCatalog: () => transport.invoke('models:catalog', none),
+    installModel: (id) => transport.invoke('models:install', { id }),
+    addModel: (pick) => transport.addModel(pick),
+    cancelModelJob: (jobId) => transport.invoke('models:cancel', { jobId }),
     imageUrl: (ref) => transport.imageUrl(ref),
     on: (event, listener) => transport.subscribe(event, listener),
   };

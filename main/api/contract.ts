@@ -65,6 +65,79 @@ export interface ModelSummary {
   provenance?: string;
 }
 
+/** A model the catalogue offers (models/catalog.json), as the model screen lists it. */
+export interface CatalogModel {
+  id: string;
+  name: string;
+  family: ModelFamily;
+  /** What the download weighs; null where the catalogue leaves the sizes to the publisher's file list, read when the download starts. */
+  bytes: number | null;
+  /** What the user agrees to by installing it, shown before the download starts. */
+  licence: { text: string; url?: string };
+  /** Parts installed with it (TAESD), each under its own licence. */
+  addons: { name: string; licence: string }[];
+  /** A doubt about where the weights come from, shown beside it. */
+  provenance?: string;
+  installed: boolean;
+}
+
+/** How the user picks a model they already have: a .safetensors checkpoint or a model folder. */
+export type ModelPick = 'file' | 'folder';
+
+/** The diffusers folder files an upload may hold (configs, tokenizer files, safetensors weights). */
+export const MODEL_UPLOAD_EXTENSIONS = ['.json', '.txt', '.safetensors'] as const;
+
+/**
+ * A model the page streams to the loopback host, which has no native dialog: the page picks it,
+ * declares its files here, then sends each one to /upload/model/<jobId>/<path>. Electron's main
+ * process opens its own dialog instead ({ pick }), so there no path or byte leaves the page.
+ */
+export interface ModelUpload {
+  /** The picked file's or folder's name as the user sees it (never a path): names the model. */
+  name: string;
+  /** 'checkpoint': one .safetensors file; 'folder': a diffusers folder's files. */
+  kind: 'checkpoint' | 'folder';
+  /** Relative paths ('unet/config.json'), each with its exact size. */
+  files: { path: string; bytes: number }[];
+}
+
+export type ModelSource = { pick: ModelPick } | { upload: ModelUpload };
+
+/** A model job in progress: an install from the catalogue, or a model the user added. */
+export interface ModelJob {
+  jobId: string;
+  kind: 'install' | 'add';
+  /** The catalogue id being installed. */
+  catalogId?: string;
+  /** What is being installed: a catalogue model's name, or the picked file's or folder's. */
+  name: string;
+}
+
+export type ModelJobPhase = 'upload' | 'download' | 'build' | 'check';
+
+export interface ModelProgressEvent {
+  jobId: string;
+  phase: ModelJobPhase;
+  /** What is happening, in words: "Building the UNet (2 of 5)". */
+  label: string;
+  /** Bytes (upload, download) or components (build) done, of total. */
+  done: number;
+  total: number;
+  /** 0-1, of this phase. */
+  fraction: number;
+  /** Absent until a rate is measured. */
+  etaSeconds?: number;
+}
+
+export interface ModelFinishedEvent {
+  jobId: string;
+  ok: boolean;
+  /** The model as installed (the default when it is the first). */
+  model?: ModelSummary;
+  /** CANCELLED when the user cancelled: nothing was installed. */
+  error?: ApiErrorShape;
+}
+
 export interface Settings {
   /** Seconds from a run's end to the deletion of its images: 0 to 86 400. */
   retentionSeconds: number;
@@ -77,6 +150,8 @@ export interface Settings {
 export interface AppStatus {
   /** Null when no model is installed: the UI shows the model screen, not an error. */
   model: ModelSummary | null;
+  /** A model being installed or added (the UI reattaches to it after a reload). */
+  modelJob: ModelJob | null;
   /** What actually runs the model, and why any GPU provider did not; null until a model loads. */
   device: {
     provider: ProviderName;
@@ -167,6 +242,12 @@ export type ApiErrorCode =
   | 'NO_MODEL'
   | 'MODEL_INVALID'
   | 'RUN_IN_PROGRESS'
+  /** One model job at a time (here, or another process installing the same model). */
+  | 'MODEL_JOB_IN_PROGRESS'
+  /** A catalogue download failed: offline, a server error, a cut connection. */
+  | 'DOWNLOAD_FAILED'
+  /** The user cancelled; nothing was kept. */
+  | 'CANCELLED'
   | 'STORAGE'
   | 'INTERNAL';
 
@@ -217,6 +298,11 @@ export interface ApiMethods {
   'settings:update': { params: Partial<Settings>; result: Settings };
   'models:list': { params: Record<string, never>; result: ModelSummary[] };
   'models:setDefault': { params: { id: string }; result: null };
+  'models:catalog': { params: Record<string, never>; result: CatalogModel[] };
+  'models:install': { params: { id: string }; result: { jobId: string } };
+  /** Null: the user closed the dialog without picking anything. */
+  'models:add': { params: ModelSource; result: { jobId: string } | null };
+  'models:cancel': { params: { jobId: string }; result: null };
 }
 export type ApiMethod = keyof ApiMethods;
 export type Params<M extends ApiMethod> = ApiMethods[M]['params'];
@@ -227,6 +313,8 @@ export interface ApiEvents {
   'run:progress': RunProgressEvent;
   'run:avatar': { runId: string; avatar: AvatarSummary };
   'run:finished': RunFinishedEvent;
+  'model:progress': ModelProgressEvent;
+  'model:finished': ModelFinishedEvent;
 }
 export type ApiEvent = keyof ApiEvents;
 
@@ -250,6 +338,15 @@ export interface AvatarStudioApi {
   updateSettings(patch: Partial<Settings>): Promise<Settings>;
   listModels(): Promise<ModelSummary[]>;
   setDefaultModel(id: string): Promise<null>;
+  modelCatalog(): Promise<CatalogModel[]>;
+  installModel(id: string): Promise<{ jobId: string }>;
+  /**
+   * Lets the user pick a checkpoint or a model folder and imports it; null when they closed the
+   * picker. Electron opens a native dialog in its main process; the loopback host's page shows the
+   * browser's picker and streams the files to the host first.
+   */
+  addModel(pick: ModelPick): Promise<{ jobId: string } | null>;
+  cancelModelJob(jobId: string): Promise<null>;
   imageUrl(ref: ImageRef): string;
   on<E extends ApiEvent>(event: E, listener: (payload: ApiEvents[E]) => void): () => void;
 }

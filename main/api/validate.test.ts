@@ -1,11 +1,26 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ApiError, type ApiHandlers, type ApiMethod } from './contract.ts';
-import { handleRequest, validateImageRef, validateRequest } from './validate.ts';
+import {
+  handleRequest,
+  isModelUploadPath,
+  validateImageRef,
+  validateRequest,
+  validateUploadTarget,
+} from './validate.ts';
 
 const photo = (name = 'me.jpg', size = 16) => ({ name, bytes: new Uint8Array(size) });
 const photos = [photo('a.jpg'), photo('b.jpg'), photo('c.jpg')];
 const RUN_ID = 'b1c2d3e4-0000-4000-8000-000000000001';
+const folderUpload = {
+  name: 'my sd folder',
+  kind: 'folder',
+  files: [
+    { path: 'model_index.json', bytes: 500 },
+    { path: 'unet/diffusion_pytorch_model.fp16.safetensors', bytes: 7 * 1024 ** 3 },
+    { path: 'tokenizer/merges.txt', bytes: 0 },
+  ],
+};
 
 /** One well-formed request per method: the door lets each through unchanged. */
 const GOOD: { [M in ApiMethod]: unknown } = {
@@ -21,6 +36,10 @@ const GOOD: { [M in ApiMethod]: unknown } = {
   'settings:update': { retentionSeconds: 0, instantMode: true, dailyRunLimit: 1000 },
   'models:list': {},
   'models:setDefault': { id: 'sd-turbo' },
+  'models:catalog': {},
+  'models:install': { id: 'sd-turbo' },
+  'models:add': { upload: folderUpload },
+  'models:cancel': { jobId: RUN_ID },
 };
 
 function refused(method: unknown, params: unknown, field: string | RegExp): void {
@@ -55,6 +74,19 @@ describe('good requests pass', () => {
       bytes: Buffer.alloc(4),
     }));
     assert.equal(validateRequest('photos:check', { photos: many }).method, 'photos:check');
+  });
+
+  test('models:add takes a pick (Electron) or an upload (the loopback host)', () => {
+    assert.deepEqual(validateRequest('models:add', { pick: 'folder' }).params, { pick: 'folder' });
+    const checkpoint = {
+      name: 'Dream (v8).safetensors',
+      kind: 'checkpoint',
+      files: [] as object[],
+    };
+    checkpoint.files.push({ path: 'checkpoint.safetensors', bytes: 2_000_000_000 });
+    assert.deepEqual(validateRequest('models:add', { upload: checkpoint }).params, {
+      upload: checkpoint,
+    });
   });
 
   test('the params are rebuilt, not passed through', () => {
@@ -229,6 +261,45 @@ describe('malformed requests are refused with BAD_REQUEST naming the field', () 
       'params.defaultModelId',
     ],
     ['null setting', 'settings:update', { dailyRunLimit: null }, 'params.dailyRunLimit'],
+    ['a path to pick', 'models:add', { pick: '/home/me/model.safetensors' }, 'params.pick'],
+    ['pick and upload at once', 'models:add', { pick: 'file', upload: folderUpload }, 'upload'],
+    ['neither', 'models:add', {}, 'params.upload is missing'],
+    [
+      'a path as the upload name',
+      'models:add',
+      { upload: { ...folderUpload, name: '../../etc' } },
+      'params.upload.name',
+    ],
+    [
+      'a file of 33 GB',
+      'models:add',
+      { upload: { ...folderUpload, files: [{ path: 'a.safetensors', bytes: 33 * 1024 ** 3 }] } },
+      'params.upload.files[0].bytes',
+    ],
+    [
+      '65 files',
+      'models:add',
+      {
+        upload: {
+          ...folderUpload,
+          files: Array.from({ length: 65 }, (_, i) => ({ path: `${i}.json`, bytes: 1 })),
+        },
+      },
+      'params.upload.files must hold 1 to 64 items',
+    ],
+    [
+      'no file',
+      'models:add',
+      { upload: { ...folderUpload, files: [] } },
+      'params.upload.files must hold 1 to 64 items',
+    ],
+    [
+      'a traversing path',
+      'models:add',
+      { upload: { ...folderUpload, files: [{ path: '../x.json', bytes: 1 }] } },
+      'params.upload.files[0].path',
+    ],
+    ['a path as job id', 'models:cancel', { jobId: '../x' }, 'params.jobId'],
   ];
   for (const [name, method, params, field] of cases) {
     test(name, () => refused(method, params, field));
@@ -251,6 +322,54 @@ describe('image references', () => {
   test('never a path, never another kind', () => {
     assert.throws(() => validateImageRef({ kind: 'avatar', id: '../x' }), /image\.id/);
     assert.throws(() => validateImageRef({ kind: 'upload', id: 'abc' }), /image\.kind/);
+  });
+});
+
+describe('uploaded model paths', () => {
+  test('relative paths of diffusers files', () => {
+    for (const good of [
+      'model_index.json',
+      'unet/diffusion_pytorch_model.fp16.safetensors',
+      'tokenizer/merges.txt',
+      'a/b/c/d.json',
+      '_x.json',
+    ]) {
+      assert.ok(isModelUploadPath(good), good);
+    }
+  });
+
+  test('never up, absolute, hidden, odd or of another kind', () => {
+    for (const bad of [
+      '../x.json',
+      'unet/../../x.json',
+      '/etc/x.json',
+      'unet//x.json',
+      'unet\\x.json',
+      '.git/config.json',
+      'unet/.x.json',
+      'unet/%2e%2e/x.json',
+      'a b.json',
+      'x.json\u0000',
+      'x.onnx',
+      'x.bin',
+      'x.JSON.exe',
+      'a/b/c/d/e.json',
+      `${'a'.repeat(300)}.json`,
+      '',
+      'unet/',
+    ]) {
+      assert.equal(isModelUploadPath(bad), false, bad);
+    }
+    assert.equal(isModelUploadPath(7), false);
+  });
+
+  test('an upload target is a job id and such a path', () => {
+    assert.deepEqual(validateUploadTarget({ jobId: RUN_ID, path: 'unet/config.json' }), {
+      jobId: RUN_ID,
+      path: 'unet/config.json',
+    });
+    assert.throws(() => validateUploadTarget({ jobId: 'a/b', path: 'x.json' }), /upload\.jobId/);
+    assert.throws(() => validateUploadTarget({ jobId: 'a', path: '../x.json' }), /upload\.path/);
   });
 });
 

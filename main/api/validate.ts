@@ -11,6 +11,7 @@ import {
   ApiError,
   EXPORT_FORMATS,
   EXPORT_SIZES,
+  MODEL_UPLOAD_EXTENSIONS,
   type ApiHandlers,
   type ApiMethod,
   type ImageRef,
@@ -34,6 +35,13 @@ export const DOOR_LIMITS = {
   avatars: 30,
   retentionSeconds: 86_400,
   dailyRunLimit: 1000,
+  /** A diffusers folder holds about 15 files (SDXL's about 25). */
+  modelUploadFiles: 64,
+  /** One file of an uploaded model: a full fp32 SDXL checkpoint is about 7 GB. */
+  modelUploadFileBytes: 32 * 1024 ** 3,
+  modelUploadPath: 255,
+  /** Folders deep a file of an uploaded model may be: 'tokenizer/vocab.json' is 2. */
+  modelUploadDepth: 4,
 } as const;
 
 /** Opaque ids only: letters, digits, '-' and '_'; so no separator, dot, NUL or URL syntax. */
@@ -46,6 +54,25 @@ function hasForbiddenCharacter(name: string): boolean {
     if (code < 0x20 || code === 0x7f || name[i] === '/' || name[i] === '\\') return true;
   }
   return false;
+}
+
+/** A folder or file name in an uploaded model: starts with a letter, digit or '_', never a dot. */
+const UPLOAD_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * A relative path inside an uploaded model, checked before anything is written there: 1-4 names
+ * of letters, digits, '.', '_' and '-' (so no '..', no hidden file, no absolute path, no
+ * backslash, NUL or %-escape) joined by '/', ending in one of MODEL_UPLOAD_EXTENSIONS. The page's
+ * picker keeps only such files; the host writes nothing else.
+ */
+export function isModelUploadPath(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length > DOOR_LIMITS.modelUploadPath) return false;
+  const segments = value.split('/');
+  return (
+    segments.length <= DOOR_LIMITS.modelUploadDepth &&
+    segments.every((segment) => UPLOAD_SEGMENT.test(segment)) &&
+    MODEL_UPLOAD_EXTENSIONS.some((extension) => value.endsWith(extension))
+  );
 }
 
 type Check<T> = (value: unknown, field: string) => T;
@@ -149,6 +176,22 @@ function object<R extends Shape, O extends Shape = Record<never, never>>(
   };
 }
 
+const uploadPath: Check<string> = (value, field) =>
+  isModelUploadPath(value)
+    ? value
+    : refuse(
+        field,
+        `must be a relative path of up to ${DOOR_LIMITS.modelUploadDepth} names (letters, digits, '.', '_', '-'; none starting with '.') ending in ${MODEL_UPLOAD_EXTENSIONS.join(', ')}`,
+      );
+
+/** Exactly one of the shapes, told apart by which of their keys the value has. */
+function either<A, B>(keyA: string, checkA: Check<A>, checkB: Check<B>): Check<A | B> {
+  return (value, field) =>
+    isPlainObject(value) && Object.hasOwn(value, keyA)
+      ? checkA(value, field)
+      : checkB(value, field);
+}
+
 const none = object({});
 const photos = arrayOf(
   object({ name: fileName, bytes: bytes(DOOR_LIMITS.photoBytes) }),
@@ -186,6 +229,24 @@ const PARAMS: { readonly [M in ApiMethod]: Check<Params<M>> } = {
   ),
   'models:list': none,
   'models:setDefault': object({ id }),
+  'models:catalog': none,
+  'models:install': object({ id }),
+  'models:add': either(
+    'pick',
+    object({ pick: oneOf(['file', 'folder'] as const) }),
+    object({
+      upload: object({
+        name: fileName,
+        kind: oneOf(['checkpoint', 'folder'] as const),
+        files: arrayOf(
+          object({ path: uploadPath, bytes: integer(0, DOOR_LIMITS.modelUploadFileBytes) }),
+          1,
+          DOOR_LIMITS.modelUploadFiles,
+        ),
+      }),
+    }),
+  ),
+  'models:cancel': object({ jobId: id }),
 };
 
 function isMethod(value: unknown): value is ApiMethod {
@@ -216,6 +277,13 @@ export async function handleRequest(
 }
 
 const imageRef = object({ kind: oneOf(['avatar', 'style'] as const), id });
+
+const uploadTarget = object({ jobId: id, path: uploadPath });
+
+/** An upload URL's parts (a model file the page streams), checked like any request. */
+export function validateUploadTarget(value: unknown): { jobId: string; path: string } {
+  return uploadTarget(value, 'upload');
+}
 
 /** An image URL's parts, checked like any request: ids only, never a path. */
 export function validateImageRef(value: unknown): ImageRef {

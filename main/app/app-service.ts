@@ -1,4 +1,5 @@
-import type { ApiEvent, ApiEvents, ApiHandlers, ImageRef } from '../api/contract.ts';
+import type { Readable } from 'node:stream';
+import type { ApiEvent, ApiEvents, ApiHandlers, ImageRef, ModelPick } from '../api/contract.ts';
 import type { ProviderRequest } from '../engine/onnx/providers.ts';
 
 /** An image as a host serves it: decrypted in memory, never a path. */
@@ -18,6 +19,13 @@ export interface AppService {
   subscribe(listener: <E extends ApiEvent>(event: E, payload: ApiEvents[E]) => void): () => void;
   /** NOT_FOUND (ApiError) for an unknown or deleted id. */
   image(ref: ImageRef): Promise<ServedImage>;
+  /**
+   * One file of a model the page declared with models:add { upload } (the loopback host's upload
+   * route; its job id and relative path checked first): streamed into the job's staging folder as
+   * it arrives, never held in memory, `bytes` long exactly. ApiError when refused; a failure
+   * also ends the job, with the same error in its 'model:finished'.
+   */
+  receiveModelFile(jobId: string, path: string, bytes: number, body: Readable): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -33,4 +41,16 @@ export interface AppServiceOptions {
    * sizes are): tests and the e2e suite make small avatars to stay fast.
    */
   size?: number;
+  /** The model catalogue (default models/catalog.json): a mirror's, or a test server's. */
+  catalog?: string;
+  /**
+   * Electron: opens the native open dialog for a checkpoint or a model folder and returns what
+   * was picked (null when the user closed it), so models:add { pick } imports it and no path
+   * reaches the page. Hosts without one refuse { pick }.
+   */
+  pickModel?: (pick: ModelPick) => Promise<string | null>;
+  /** The loopback host: the page, which has no dialog, may stream a model (models:add { upload }). */
+  modelUploads?: boolean;
+  /** Free bytes on the disk holding `dir` (default: statfs); a test fills the disk with it. */
+  freeBytes?: (dir: string) => Promise<number>;
 }

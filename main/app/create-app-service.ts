@@ -17,12 +17,14 @@ import { exportAvatars } from '../export/export-avatars.ts';
 import { loadFaceDetector } from '../intake/faces.ts';
 import { checkPhotos } from '../intake/intake.ts';
 import { loadModerator } from '../moderation/classifier.ts';
-import { getInstalled, listInstalled } from '../models/registry.ts';
+import { DEFAULT_CATALOG } from '../models/catalog.ts';
+import { cleanLeftovers, getInstalled, listInstalled } from '../models/registry.ts';
 import { openStore, type Settings as StoreSettings } from '../store/index.ts';
 import { loadStyleCatalog } from '../styles/catalog.ts';
 import type { AppService, AppServiceOptions, ServedImage } from './app-service.ts';
 import { toApiError } from './errors.ts';
 import { submittedPhotos, toIntakeReport } from './photos.ts';
+import { ModelJobs } from './model-jobs.ts';
 import { ModelSlot } from './model-slot.ts';
 import { folderSummary, installedSummary } from './model-summary.ts';
 import { Runs, type Emit } from './runs.ts';
@@ -62,6 +64,17 @@ export async function createAppService(options: AppServiceOptions = {}): Promise
     resources: () => models.resources(),
     emit,
   });
+  // Staging folders of a process that died mid-install or mid-upload.
+  await cleanLeftovers(store.dataDir);
+  const modelJobs = new ModelJobs({
+    store,
+    emit,
+    catalogFile: options.catalog ?? DEFAULT_CATALOG,
+    defaultId: () => models.defaultId(),
+    ...(options.pickModel ? { pick: options.pickModel } : {}),
+    ...(options.modelUploads ? { uploads: true } : {}),
+    ...(options.freeBytes ? { freeBytes: options.freeBytes } : {}),
+  });
 
   async function status(): Promise<AppStatus> {
     const resolved = await models.resolveIfAny();
@@ -72,6 +85,7 @@ export async function createAppService(options: AppServiceOptions = {}): Promise
     const { used, limit, nextAllowedAt } = store.quota();
     return {
       model,
+      modelJob: modelJobs.current,
       device: loaded ? { provider: loaded.provider, fallbacks: loaded.fallbacks } : null,
       settings: apiSettings(store.settings()),
       quota: { used, limit, nextAllowedAt },
@@ -126,6 +140,13 @@ export async function createAppService(options: AppServiceOptions = {}): Promise
       store.updateSettings({ defaultModelId: id });
       return null;
     },
+    'models:catalog': () => modelJobs.catalog(),
+    'models:install': ({ id }) => modelJobs.install(id),
+    'models:add': (source) => modelJobs.add(source),
+    'models:cancel': async ({ jobId }) => {
+      await modelJobs.cancel(jobId);
+      return null;
+    },
   };
 
   async function image(ref: ImageRef): Promise<ServedImage> {
@@ -149,8 +170,11 @@ export async function createAppService(options: AppServiceOptions = {}): Promise
       return () => listeners.delete(listener);
     },
     image: (ref) => withApiError(() => image(ref)),
+    receiveModelFile: (jobId, relative, bytes, body) =>
+      withApiError(() => modelJobs.receive(jobId, relative, bytes, body)),
     close() {
       closing ??= (async () => {
+        await modelJobs.close();
         await runs.close();
         await models.close();
         store.close();

@@ -5,10 +5,13 @@
  */
 import { ApiError, type ApiErrorCode } from '../api/contract.ts';
 import { EngineError, type EngineErrorCode } from '../engine/errors.ts';
+import { BoundedReadError } from '../files/read-bounded.ts';
+import { ModelConfigError } from '../graphs/config-reader.ts';
 import { JobError, type JobErrorCode } from '../jobs/errors.ts';
 import { ModelError, type ModelErrorCode } from '../models/errors.ts';
 import { StoreError, type StoreErrorCode } from '../store/index.ts';
 import { StyleError, type StyleErrorCode } from '../styles/errors.ts';
+import { SafetensorsError } from '../weights/safetensors.ts';
 import { toApiVerdict } from './photos.ts';
 
 const STORE: Record<StoreErrorCode, ApiErrorCode> = {
@@ -41,15 +44,16 @@ const MODEL: Record<ModelErrorCode, ApiErrorCode> = {
   IMPORT_UNSUPPORTED: 'MODEL_INVALID',
   QUANTIZE_UNSUPPORTED: 'MODEL_INVALID',
   DISK_FULL: 'STORAGE',
-  // Install, download and quantize failures: the api offers none of these yet.
-  ALREADY_INSTALLED: 'INTERNAL',
+  ALREADY_INSTALLED: 'BAD_REQUEST',
+  // The catalogue ships with the app: a broken one is a build fault, its message names the field.
   CATALOG_INVALID: 'INTERNAL',
-  OFFLINE: 'INTERNAL',
-  NOT_FOUND: 'INTERNAL',
-  HTTP_ERROR: 'INTERNAL',
-  DOWNLOAD_INTERRUPTED: 'INTERNAL',
-  BUSY: 'INTERNAL',
-  ABORTED: 'INTERNAL',
+  OFFLINE: 'DOWNLOAD_FAILED',
+  NOT_FOUND: 'DOWNLOAD_FAILED',
+  HTTP_ERROR: 'DOWNLOAD_FAILED',
+  DOWNLOAD_INTERRUPTED: 'DOWNLOAD_FAILED',
+  // Another process installing the same model.
+  BUSY: 'MODEL_JOB_IN_PROGRESS',
+  ABORTED: 'CANCELLED',
 };
 
 const ENGINE: Record<EngineErrorCode, ApiErrorCode> = {
@@ -97,6 +101,14 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof ModelError) return new ApiError(MODEL[error.code], error.message);
   if (error instanceof EngineError) return new ApiError(ENGINE[error.code], error.message);
   if (error instanceof StyleError) return new ApiError(STYLE[error.code], error.message);
+  // A model file the user added that is not what it claims to be: the message names it and why.
+  if (
+    error instanceof SafetensorsError ||
+    error instanceof ModelConfigError ||
+    error instanceof BoundedReadError
+  ) {
+    return new ApiError('MODEL_INVALID', error.message);
+  }
   console.error('avatar studio: unexpected error', error);
   return new ApiError(
     'INTERNAL',

@@ -18,6 +18,10 @@ const API_METHODS = Object.keys({
   'settings:update': true,
   'models:list': true,
   'models:setDefault': true,
+  'models:catalog': true,
+  'models:install': true,
+  'models:add': true,
+  'models:cancel': true,
 } satisfies Record<ApiMethod, true>) as ApiMethod[];
 
 /**

@@ -16,6 +16,7 @@ import { appProtocolHandler } from './app-protocol.ts';
 import { forwardEvents, serveApiOverIpc } from './ipc.ts';
 import { lockDownContents, lockDownSession } from './lockdown.ts';
 import { applicationMenu } from './menu.ts';
+import { pickModel } from './model-dialog.ts';
 import { MIN_SIZE, loadWindowState, saveWindowState, windowStateFile } from './window-state.ts';
 
 const RENDERER_DIR = fileURLToPath(new URL('../renderer', import.meta.url));
@@ -44,7 +45,7 @@ if (!app.requestSingleInstanceLock()) {
 
 async function start(): Promise<void> {
   lockDownSession(session.defaultSession);
-  const service = await createAppService({ dataDir });
+  const service = await createAppService({ dataDir, pickModel });
   protocol.handle(APP_SCHEME, appProtocolHandler(service, RENDERER_DIR));
   serveApiOverIpc(service);
   Menu.setApplicationMenu(applicationMenu());

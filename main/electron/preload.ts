@@ -26,6 +26,10 @@ const transport: Transport = {
     return () => void ipcRenderer.removeListener(EVENT_CHANNEL, deliver);
   },
   imageUrl: (ref) => `${APP_ORIGIN}${imagePath(ref)}`,
+  // The main process opens the dialog and imports what was picked: no path reaches the page.
+  addModel(pick) {
+    return transport.invoke('models:add', { pick });
+  },
 };
 
 contextBridge.exposeInMainWorld('avatarStudio', createBridge(transport));

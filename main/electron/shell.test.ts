@@ -46,6 +46,7 @@ describe('the bundle', () => {
     const replies: Record<string, unknown> = {
       'styles:list': { ok: true, result: [] },
       'runs:avatars': { ok: false, error: { code: 'NOT_FOUND', message: 'No run r1.' } },
+      'models:add': { ok: true, result: null },
     };
     const exposed: Record<string, AvatarStudioApi> = {};
     const electron = {
@@ -93,6 +94,10 @@ describe('the bundle', () => {
     assert.deepEqual(plain(progress), [{ runId: 'r1' }]);
     stop();
     assert.equal(listeners.has(EVENT_CHANNEL), false);
+
+    // Adding a model asks the main process to open its dialog: no path or file in the page.
+    assert.equal(await api.addModel('folder'), null);
+    assert.deepEqual(plain(invoked.at(-1)), ['models:add', { pick: 'folder' }]);
   });
 });
 

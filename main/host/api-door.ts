@@ -4,7 +4,8 @@
  * nothing but a typed error (never a stack or a path) reaches the page.
  */
 import { ApiError, type ApiErrorCode, type ApiErrorShape } from '../api/contract.ts';
-import { handleRequest, validateImageRef } from '../api/validate.ts';
+import type { Readable } from 'node:stream';
+import { handleRequest, validateImageRef, validateUploadTarget } from '../api/validate.ts';
 import type { AppService, ServedImage } from '../app/app-service.ts';
 
 export type Outcome<T> = { ok: true; result: T } | { ok: false; error: ApiErrorShape };
@@ -23,6 +24,20 @@ export function loadImage(service: AppService, ref: unknown): Promise<Outcome<Se
   return settle(() => service.image(validateImageRef(ref)));
 }
 
+/** `target` as the page's upload URL named it (see upload-route.ts); `body` is streamed to disk. */
+export function storeModelFile(
+  service: AppService,
+  target: unknown,
+  bytes: number,
+  body: Readable,
+): Promise<Outcome<null>> {
+  return settle(async () => {
+    const { jobId, path } = validateUploadTarget(target);
+    await service.receiveModelFile(jobId, path, bytes, body);
+    return null;
+  });
+}
+
 const HTTP_STATUS: Readonly<Record<ApiErrorCode, number>> = {
   BAD_REQUEST: 400,
   FORBIDDEN: 403,
@@ -33,6 +48,9 @@ const HTTP_STATUS: Readonly<Record<ApiErrorCode, number>> = {
   NO_MODEL: 409,
   MODEL_INVALID: 409,
   RUN_IN_PROGRESS: 409,
+  MODEL_JOB_IN_PROGRESS: 409,
+  DOWNLOAD_FAILED: 502,
+  CANCELLED: 409,
   STORAGE: 500,
   INTERNAL: 500,
 };

@@ -27,7 +27,8 @@ export async function startAppHost(options: AppHostOptions = {}): Promise<Host> 
       `The UI is not built (no ${path.join(rendererDir, 'index.html')}): run \`npx vite build -c renderer/vite.config.ts\` first.`,
     );
   });
-  const service = await createAppService(serviceOptions);
+  // The page here has no native dialog: it streams a model it adds (upload-route.ts).
+  const service = await createAppService({ ...serviceOptions, modelUploads: true });
   try {
     const host = await startHost({ service, rendererDir, port });
     return {

@@ -33,7 +33,18 @@ export const BODY_LIMITS: Readonly<Record<ApiMethod, number>> = {
   'settings:update': SMALL_BODY,
   'models:list': SMALL_BODY,
   'models:setDefault': SMALL_BODY,
+  'models:catalog': SMALL_BODY,
+  'models:install': SMALL_BODY,
+  // An upload's declaration: up to 64 relative paths and sizes. Its bytes go to their own route.
+  'models:add': SMALL_BODY,
+  'models:cancel': SMALL_BODY,
 };
+
+/**
+ * One file of a model the page uploads (upload-route.ts): streamed to disk as it arrives, never
+ * parsed or held, so its cap is what a real checkpoint weighs (2-7 GB), with room to spare.
+ */
+export const MODEL_FILE_BODY = DOOR_LIMITS.modelUploadFileBytes;
 
 /** An unknown method's body is never needed: the door refuses the method by name. */
 export function bodyLimit(method: string): number {

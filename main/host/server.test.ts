@@ -168,8 +168,11 @@ describe('the page and its files', () => {
   });
 
   test('refuse other methods', async () => {
-    assert.equal((await rawRequest(host, '/', { method: 'PUT' })).status, 405);
-    assert.equal((await rawRequest(host, '/', { method: 'DELETE' })).status, 405);
+    const headers = { origin: host.origin };
+    assert.equal((await rawRequest(host, '/', { method: 'PUT', headers })).status, 405);
+    assert.equal((await rawRequest(host, '/', { method: 'DELETE', headers })).status, 405);
+    // Browsers send Origin with every method but GET and HEAD: one without is not our page.
+    assert.equal((await rawRequest(host, '/', { method: 'DELETE' })).status, 403);
   });
 });
 
@@ -354,5 +357,79 @@ describe('images', () => {
       assert.equal(reply.status, 400, target);
       assert.equal(errorOf(reply).code, 'BAD_REQUEST');
     }
+  });
+});
+
+describe('model uploads', () => {
+  const put = (target: string, body: string, headers: Record<string, string | undefined> = {}) =>
+    rawRequest(host, target, {
+      method: 'PUT',
+      body,
+      headers: {
+        origin: host.origin,
+        'content-type': 'application/octet-stream',
+        'content-length': String(Buffer.byteLength(body)),
+        ...headers,
+      },
+    });
+
+  test('stream a declared file to the service, its length stated', async () => {
+    const reply = await put('/upload/model/job1/unet/config.json', '{"in_channels":4}');
+    assert.equal(reply.status, 200, reply.body);
+    assert.deepEqual(JSON.parse(reply.body), { result: null });
+    assert.deepEqual(service.uploads.at(-1), {
+      jobId: 'job1',
+      path: 'unet/config.json',
+      bytes: 17,
+      received: 17,
+    });
+  });
+
+  test('pass the same caller checks as every request', async () => {
+    const target = '/upload/model/job1/model_index.json';
+    const before = service.uploads.length;
+    const noSecret = await rawRequest(host, target, {
+      method: 'PUT',
+      auth: 'none',
+      body: '{}',
+      headers: { origin: host.origin, 'content-type': 'application/octet-stream' },
+    });
+    assert.equal(noSecret.status, 403);
+    assert.equal((await put(target, '{}', { origin: undefined })).status, 403);
+    assert.equal((await put(target, '{}', { origin: 'http://evil.example' })).status, 403);
+    assert.equal((await put(target, '{}', { 'sec-fetch-site': 'same-site' })).status, 403);
+    assert.equal(service.uploads.length, before);
+  });
+
+  test('refuse paths that leave the model, other methods and types, no length or too much', async () => {
+    const before = service.uploads.length;
+    for (const target of [
+      '/upload/model/job1/../../secret.json',
+      '/upload/model/job1/%2e%2e/secret.json',
+      '/upload/model/job1//etc/passwd.json',
+      '/upload/model/job1/unet\\config.json',
+      '/upload/model/job1/.hidden.json',
+      '/upload/model/job1/model.onnx',
+      '/upload/model/job1',
+      '/upload/model/..%2fjob1/x.json',
+    ]) {
+      const reply = await put(target, '{}');
+      assert.equal(reply.status, 400, `${target}: ${reply.body}`);
+      assert.equal(errorOf(reply).code, 'BAD_REQUEST');
+    }
+    assert.equal((await put('/upload/model/job2/x.json', '{}')).status, 404);
+    const ok = '/upload/model/job1/x.json';
+    assert.equal((await rawRequest(host, ok, { method: 'POST', body: '{}' })).status, 405);
+    assert.equal((await put(ok, '{}', { 'content-type': 'application/json' })).status, 415);
+    const chunked = await put(ok, '{}', {
+      'content-length': undefined,
+      'transfer-encoding': 'chunked',
+    });
+    assert.equal(chunked.status, 411);
+    // This host's ceiling is 1024 bytes (the real one: DOOR_LIMITS.modelUploadFileBytes).
+    const large = await put(ok, 'x'.repeat(2000));
+    assert.equal(large.status, 413);
+    assert.equal(large.headers.connection, 'close');
+    assert.equal(service.uploads.length, before);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The api on 127.0.0.1 for a browser instead of Electron: the page's files, /shim.js (its
- * preload), POST /api/<method>, GET /api/events (Server-Sent Events) and images by id.
+ * preload), POST /api/<method>, GET /api/events (Server-Sent Events), images by id and
+ * PUT /upload/model/<jobId>/<path> (the files of a model the page uploads, as it has no dialog).
  *
  * Who may call: only a page that loaded the URL this host printed. That URL carries a per-launch
  * secret (`/?s=SECRET`); its first load trades it for an HttpOnly, SameSite=Strict cookie and
@@ -8,8 +9,8 @@
  * reach of the page's scripts, while fetch, EventSource and <img> carry it on their own. Every
  * other request needs that cookie (or the X-Avatar-Studio-Secret header, for scripts and tests),
  * a Host of exactly 127.0.0.1:PORT or localhost:PORT (no DNS rebinding), no foreign Origin (and
- * an own Origin on every POST) and no cross-site fetch metadata: another local page or process
- * cannot drive it.
+ * an own Origin on every POST and PUT) and no cross-site fetch metadata: another local page or
+ * process cannot drive it.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -18,13 +19,14 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ApiErrorCode, ApiErrorShape } from '../api/contract.ts';
 import type { AppService } from '../app/app-service.ts';
-import { type Outcome, callApi, httpStatus, loadImage } from './api-door.ts';
+import { type Outcome, callApi, httpStatus, loadImage, storeModelFile } from './api-door.ts';
 import { decodeJson, encodeJson } from './codec.ts';
 import { imagePathParts } from './image-route.ts';
-import { JsonShapeMeter, bodyLimit } from './request-limits.ts';
+import { JsonShapeMeter, MODEL_FILE_BODY, bodyLimit } from './request-limits.ts';
 import { SECURITY_HEADERS } from './security.ts';
 import { bundleShim } from './shim-bundle.ts';
 import { mimeType, staticFilePath } from './static-files.ts';
+import { uploadPathParts } from './upload-route.ts';
 
 export interface HostOptions {
   service: AppService;
@@ -50,6 +52,12 @@ export interface Host {
 export const SECRET_HEADER = 'x-avatar-studio-secret';
 /** Keeps idle event streams open through proxies and sleep-happy network stacks. */
 const HEARTBEAT_MS = 20_000;
+/**
+ * The longest a request may take to arrive whole (Node's default is 5 minutes): a 7 GB checkpoint
+ * uploaded to a slow disk takes longer. A stalled upload is ended sooner by its job (a minute
+ * without a byte, model-upload.ts).
+ */
+const REQUEST_TIMEOUT_MS = 2 * 60 * 60 * 1000;
 
 const REFUSAL_CODES: Readonly<Record<number, ApiErrorCode>> = {
   403: 'FORBIDDEN',
@@ -87,6 +95,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
       sendError(response, 500, { code: 'INTERNAL', message });
     });
   });
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', resolve);
@@ -110,6 +119,8 @@ export async function startHost(options: HostOptions): Promise<Host> {
       return admit(offered, response);
     checkCaller(request);
 
+    const upload = uploadPathParts(pathname);
+    if (upload) return receiveUpload(request, response, upload);
     if (request.method === 'POST' && pathname.startsWith('/api/')) {
       const method = pathname.slice('/api/'.length);
       return answer(response, await callApi(service, method, await readJson(request, method)));
@@ -150,8 +161,8 @@ export async function startHost(options: HostOptions): Promise<Host> {
     const requestOrigin = request.headers.origin;
     if (requestOrigin !== undefined && !origins.includes(requestOrigin))
       throw new Refusal(403, 'Foreign Origin.');
-    // Browsers send Origin on every POST; a POST without one is not from our page.
-    if (request.method === 'POST' && requestOrigin === undefined)
+    // Browsers send Origin with every method but GET and HEAD; one without is not our page's.
+    if (request.method !== 'GET' && request.method !== 'HEAD' && requestOrigin === undefined)
       throw new Refusal(403, 'Missing Origin.');
     // Cookies ignore ports, so a page on another local port is "same-site": only same-origin
     // requests (or the user's own navigation, 'none') may use ours.
@@ -176,6 +187,34 @@ export async function startHost(options: HostOptions): Promise<Host> {
     } catch {
       throw new Refusal(400, 'The request body is not valid JSON.');
     }
+  }
+
+  /**
+   * One file of a model the page uploads: its exact length declared up front and capped on its
+   * own (MODEL_FILE_BODY, not a JSON body's), then streamed to disk by the service as it arrives.
+   */
+  async function receiveUpload(
+    request: IncomingMessage,
+    response: ServerResponse,
+    target: { jobId: string; path: string },
+  ): Promise<void> {
+    if (request.method !== 'PUT') throw new Refusal(405, `${request.method} is not served here.`);
+    // A refusal closes the connection rather than read gigabytes nobody wants to the end.
+    response.setHeader('connection', 'close');
+    if (request.headers['content-type'] !== 'application/octet-stream') {
+      throw new Refusal(415, 'A model file is sent as application/octet-stream.');
+    }
+    const length = request.headers['content-length'];
+    if (request.headers['transfer-encoding'] !== undefined || !/^\d{1,16}$/.test(length ?? '')) {
+      throw new Refusal(411, 'A model file is sent with its Content-Length.');
+    }
+    const limit = Math.min(MODEL_FILE_BODY, maxBodyBytes);
+    if (Number(length) > limit) {
+      throw new Refusal(413, `A model file may be at most ${limit} bytes.`);
+    }
+    const outcome = await storeModelFile(service, target, Number(length), request);
+    if (outcome.ok) response.removeHeader('connection');
+    answer(response, outcome);
   }
 
   function streamEvents(request: IncomingMessage, response: ServerResponse): void {

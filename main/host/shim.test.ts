@@ -35,6 +35,44 @@ class FakeEventSource {
   }
 }
 
+type PickedFile = Blob & { name: string; webkitRelativePath: string };
+
+/** A picked file as the browser's picker hands it over: a Blob with its name and relative path. */
+function pickedFile(relative: string, text: string): PickedFile {
+  return Object.assign(new Blob([text]), {
+    name: relative.split('/').at(-1)!,
+    webkitRelativePath: relative.includes('/') ? relative : '',
+  });
+}
+
+/**
+ * Stands in for the document: each file input the shim adds "opens" as soon as it is clicked and
+ * picks `picking` (null: the user closed the picker); `inputs` records how each was set up.
+ */
+const fakeDocument = {
+  picking: null as PickedFile[] | null,
+  inputs: [] as { accept: string; webkitdirectory: boolean }[],
+  createElement() {
+    const listeners = new Map<string, () => void>();
+    const input = {
+      type: '',
+      accept: '',
+      webkitdirectory: false,
+      hidden: false,
+      files: null as PickedFile[] | null,
+      addEventListener: (type: string, listener: () => void) => listeners.set(type, listener),
+      remove() {},
+      click() {
+        fakeDocument.inputs.push({ accept: input.accept, webkitdirectory: input.webkitdirectory });
+        input.files = fakeDocument.picking;
+        setTimeout(() => listeners.get(fakeDocument.picking ? 'change' : 'cancel')?.(), 0);
+      },
+    };
+    return input;
+  },
+  body: { append() {} },
+};
+
 /**
  * /shim.js run as a page would: a realm of its own with the browser's globals only (no Buffer,
  * so the codec's browser path runs), its fetch sent to the host the way the page's would be.
@@ -46,7 +84,9 @@ async function loadShim(): Promise<AvatarStudioApi> {
   const page = vm.createContext({
     btoa,
     atob,
+    setTimeout,
     EventSource: FakeEventSource,
+    document: fakeDocument,
     fetch: (url: string, init: RequestInit) =>
       fetch(new URL(url, host.origin), {
         ...init,
@@ -64,14 +104,18 @@ async function loadShim(): Promise<AvatarStudioApi> {
 test('the shim defines a read-only window.avatarStudio with every api method', async () => {
   const api = await loadShim();
   assert.deepEqual(Object.keys(api).sort(), [
+    'addModel',
+    'cancelModelJob',
     'cancelRun',
     'checkPhotos',
     'deleteNow',
     'exportAvatars',
     'imageUrl',
+    'installModel',
     'listModels',
     'listRuns',
     'listStyles',
+    'modelCatalog',
     'on',
     'runAvatars',
     'setDefaultModel',
@@ -126,4 +170,78 @@ test('events arrive decoded through one EventSource on /api/events', async () =>
   ]);
   stop();
   assert.equal(source?.listeners.has('run:finished'), false);
+});
+
+test('adding a model: the browser picker, the files declared, then each streamed', async () => {
+  const api = await loadShim();
+  fakeDocument.picking = null;
+  assert.equal(await api.addModel('file'), null);
+  assert.equal(service.calls.filter(([method]) => method === 'models:add').length, 0);
+
+  const start = service.uploads.length;
+  fakeDocument.picking = [pickedFile('Dream (v8).safetensors', 'weights')];
+  assert.deepEqual({ ...(await api.addModel('file')) }, { jobId: 'job1' });
+  assert.deepEqual(JSON.parse(JSON.stringify(service.calls.at(-1))), [
+    'models:add',
+    {
+      upload: {
+        name: 'Dream (v8).safetensors',
+        kind: 'checkpoint',
+        files: [{ path: 'checkpoint.safetensors', bytes: 7 }],
+      },
+    },
+  ]);
+  const until = async (count: number) => {
+    while (service.uploads.length < count) await new Promise((resolve) => setTimeout(resolve, 5));
+  };
+  await until(start + 1);
+  assert.deepEqual(service.uploads.at(-1), {
+    jobId: 'job1',
+    path: 'checkpoint.safetensors',
+    bytes: 7,
+    received: 7,
+  });
+
+  // A folder: only its diffusers files, by their path inside it; hidden and other files stay.
+  fakeDocument.picking = [
+    pickedFile('sd-tiny/model_index.json', '{}'),
+    pickedFile('sd-tiny/unet/config.json', '{"a":1}'),
+    pickedFile('sd-tiny/.git/config.json', 'x'),
+    pickedFile('sd-tiny/unet/model.bin', 'pickle'),
+    pickedFile('sd-tiny/README.md', 'readme'),
+  ];
+  await api.addModel('folder');
+  assert.deepEqual(JSON.parse(JSON.stringify(service.calls.at(-1))), [
+    'models:add',
+    {
+      upload: {
+        name: 'sd-tiny',
+        kind: 'folder',
+        files: [
+          { path: 'model_index.json', bytes: 2 },
+          { path: 'unet/config.json', bytes: 7 },
+        ],
+      },
+    },
+  ]);
+  await until(start + 3);
+  assert.deepEqual(
+    service.uploads.slice(-2).map(({ path, received }) => [path, received]),
+    [
+      ['model_index.json', 2],
+      ['unet/config.json', 7],
+    ],
+  );
+  assert.deepEqual(fakeDocument.inputs.slice(-2), [
+    { accept: '.safetensors', webkitdirectory: false },
+    { accept: '', webkitdirectory: true },
+  ]);
+
+  fakeDocument.picking = [pickedFile('notes.txt', 'x')];
+  await assert.rejects(api.addModel('file'), {
+    code: 'BAD_REQUEST',
+    message: /notes\.txt is not a \.safetensors checkpoint/,
+  });
+  fakeDocument.picking = [pickedFile('empty/README.md', 'x')];
+  await assert.rejects(api.addModel('folder'), { message: /empty holds no model files/ });
 });

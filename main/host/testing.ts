@@ -17,6 +17,8 @@ export const OUTSIDE_SECRET = 'outside-the-renderer-folder';
 export interface FakeService extends AppService {
   /** Every [method, params] a handler received. */
   calls: [string, unknown][];
+  /** Every model file that reached the service: its job, path and the bytes that arrived. */
+  uploads: { jobId: string; path: string; bytes: number; received: number }[];
   listeners: number;
   emit<E extends ApiEvent>(event: E, payload: ApiEvents[E]): void;
 }
@@ -24,6 +26,7 @@ export interface FakeService extends AppService {
 export function fakeService(): FakeService {
   const listeners = new Set<<E extends ApiEvent>(event: E, payload: ApiEvents[E]) => void>();
   const calls: [string, unknown][] = [];
+  const uploads: FakeService['uploads'] = [];
   const handlers: Partial<ApiHandlers> = {
     'photos:check': async ({ photos }) => ({
       verdicts: photos.map(({ name }) => ({ name, ok: true })),
@@ -39,6 +42,7 @@ export function fakeService(): FakeService {
       // What the real export returns: a Buffer, which JSON would otherwise turn into {type, data}.
       bytes: Buffer.from(PNG_BYTES),
     }),
+    'models:add': async () => ({ jobId: 'job1' }),
     'models:list': async () => {
       throw new Error('database at /home/someone/secret.sqlite is locked');
     },
@@ -54,6 +58,7 @@ export function fakeService(): FakeService {
   );
   return {
     calls,
+    uploads,
     get listeners() {
       return listeners.size;
     },
@@ -69,6 +74,12 @@ export function fakeService(): FakeService {
       if (ref.kind === 'avatar' && ref.id === 'a1')
         return { bytes: PNG_BYTES, mimeType: 'image/png' };
       throw new ApiError('NOT_FOUND', `No ${ref.kind} image ${ref.id}.`);
+    },
+    async receiveModelFile(jobId, path, bytes, body) {
+      if (jobId !== 'job1') throw new ApiError('NOT_FOUND', `No upload ${jobId}.`);
+      let received = 0;
+      for await (const chunk of body as AsyncIterable<Buffer>) received += chunk.length;
+      uploads.push({ jobId, path, bytes, received });
     },
     async close() {},
   };

@@ -9,6 +9,7 @@ import { EmptyState } from './components/EmptyState.tsx';
 import { Icon } from './components/Icon.tsx';
 import { StepHeader } from './components/StepHeader.tsx';
 import { useCountdowns } from './hooks/useCountdowns.ts';
+import { useModelEvents } from './hooks/useModelEvents.ts';
 import { useNow } from './hooks/useNow.ts';
 import { usePhotoCheck } from './hooks/usePhotoCheck.ts';
 import { useRunEvents } from './hooks/useRunEvents.ts';
@@ -42,6 +43,8 @@ export function App({ api, savedTheme }: { api: AvatarStudioApi; savedTheme: The
   }, [api, loadStatus]);
 
   useRunEvents(api, dispatch);
+  // A model just installed may be the first: the status says, and the studio opens.
+  useModelEvents(api, dispatch, loadStatus);
   usePhotoCheck(api, state.photos, dispatch);
   useTheme(state.theme);
   const now = useNow(true);
@@ -135,7 +138,7 @@ export function App({ api, savedTheme }: { api: AvatarStudioApi; savedTheme: The
             (state.view === 'settings' ? (
               <SettingsScreen />
             ) : !state.status.value.model ? (
-              <ModelScreen onCheckAgain={loadStatus} checking={false} />
+              <ModelScreen onCheckAgain={loadStatus} />
             ) : (
               <>
                 {state.step === 'photos' && <IntakeScreen />}

@@ -15,6 +15,6 @@ test(
       [],
     );
     // Every family of the probe is here (a guard against a family silently dropping out).
-    assert.equal(new Set(results.map((result) => result.family)).size, 11);
+    assert.equal(new Set(results.map((result) => result.family)).size, 12);
   },
 );

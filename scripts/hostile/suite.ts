@@ -11,6 +11,7 @@ import { type Attack, type AttackResult, breach, runAttacks } from './attack.ts'
 import { fileAttacks } from './families/files.ts';
 import { httpAttacks } from './families/http.ts';
 import { photoAttacks } from './families/photos.ts';
+import { uploadAttacks } from './families/uploads.ts';
 import { startTarget } from './target.ts';
 
 /** Per attack: the slowest honest ones (a 238 MB vocabulary, a killed run) take a few seconds. */
@@ -30,7 +31,12 @@ export async function runHostileSuite(
         if (!(await target.alive())) breach(`the app is down: ${target.exit() ?? 'no answer'}`);
       },
     });
-    const attacks = [...httpAttacks(target), ...photoAttacks(target), ...fileAttacks(work, model)];
+    const attacks = [
+      ...httpAttacks(target),
+      ...uploadAttacks(target),
+      ...photoAttacks(target),
+      ...fileAttacks(work, model),
+    ];
     return await runAttacks(attacks.map(standing), ATTACK_TIMEOUT_MS, onResult);
   } finally {
     await target.stop();

@@ -8,10 +8,11 @@ import type { Transport } from '../../api/bridge.ts';
 import { ApiError, type ApiErrorShape, type ApiEvents } from '../../api/contract.ts';
 import { decodeJson, encodeJson } from '../codec.ts';
 import { imagePath } from '../image-route.ts';
+import { describePicked, pickFiles, sendFiles } from './model-upload.ts';
 
 export function createLoopbackTransport(): Transport {
   let events: EventSource | undefined;
-  return {
+  const transport: Transport = {
     async invoke(method, params) {
       let response: Response;
       try {
@@ -37,7 +38,17 @@ export function createLoopbackTransport(): Transport {
       return () => events?.removeEventListener(event, deliver);
     },
     imageUrl: imagePath,
+    // No native dialog here: the browser's picker, then the files streamed to the host.
+    async addModel(pick) {
+      const picked = await pickFiles(pick);
+      if (!picked) return null;
+      const { upload, files } = describePicked(pick, picked);
+      const started = await transport.invoke('models:add', { upload });
+      if (started) void sendFiles(started.jobId, files);
+      return started;
+    },
   };
+  return transport;
 }
 
 /** A reply's result, or the ApiError it carries; anything else (a proxy's page...) is INTERNAL. */

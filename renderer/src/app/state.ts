@@ -3,6 +3,7 @@ import type {
   AppStatus,
   AvatarSummary,
   IntakeReport,
+  ModelProgressEvent,
   RunCountdown,
   RunProgressEvent,
   StyleSummary,
@@ -63,6 +64,27 @@ export interface GalleryRun {
   deleted: boolean;
 }
 
+/** The control a model job started from: its progress, its errors and its end show there. */
+export type ModelOrigin = { kind: 'install'; id: string } | { kind: 'add' };
+
+/** The model job this page started or reattached to: one at a time. */
+export interface ModelJobState {
+  origin: ModelOrigin;
+  /** Null until the host answered with its id (a picker or dialog may still be open). */
+  jobId: string | null;
+  /** What is being installed, once known. */
+  name: string | null;
+  progress: ModelProgressEvent | null;
+  cancelling: boolean;
+}
+
+/** How the last model job ended (or why it did not start), until the next one starts. */
+export interface ModelOutcome {
+  origin: ModelOrigin;
+  tone: 'success' | 'info' | 'error';
+  message: string;
+}
+
 export interface AppState {
   status: Loadable<AppStatus>;
   view: View;
@@ -84,6 +106,10 @@ export interface AppState {
   gallery: GalleryRun[];
   /** runs:list as fetched, ticked down locally from fetchedAt. */
   countdowns: { runs: RunCountdown[]; fetchedAt: number } | null;
+  modelJob: ModelJobState | null;
+  modelOutcome: ModelOutcome | null;
+  /** Counts the models installed while this page is open: lists of models load again. */
+  modelsInstalled: number;
 }
 
 export function initialState(theme: Theme): AppState {
@@ -104,5 +130,8 @@ export function initialState(theme: Theme): AppState {
     run: null,
     gallery: [],
     countdowns: null,
+    modelJob: null,
+    modelOutcome: null,
+    modelsInstalled: 0,
   };
 }

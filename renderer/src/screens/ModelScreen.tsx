@@ -1,50 +1,34 @@
 import { Icon } from '../components/Icon.tsx';
 import { Screen } from '../components/Screen.tsx';
+import { ModelManager } from './ModelManager.tsx';
 
-/** How to get a model, in the words of the model manager's CLI. */
-export function InstallHelp() {
+/** The model manager's CLI, for those who prefer a terminal. */
+export function TerminalHelp({ onCheckAgain }: { onCheckAgain?: () => void }) {
   return (
-    <div className="install-help">
-      <p>Install the recommended model, SD-Turbo (a few GB, downloaded once and verified):</p>
+    <details className="install-help">
+      <summary>From a terminal instead</summary>
       <pre className="code">npm run models -- install sd-turbo</pre>
-      <p>Or bring a model folder you already have (ONNX, SD 1.5 / SD-Turbo / LCM):</p>
       <pre className="code">npm run models -- import /path/to/model</pre>
-    </div>
+      {onCheckAgain && (
+        <button type="button" className="button" data-variant="ghost" onClick={onCheckAgain}>
+          <Icon name="refresh" /> I've installed one: check again
+        </button>
+      )}
+    </details>
   );
 }
 
 /** No model installed yet: not an error, a first step. */
-export function ModelScreen({
-  onCheckAgain,
-  checking,
-}: {
-  onCheckAgain: () => void;
-  checking: boolean;
-}) {
+export function ModelScreen({ onCheckAgain }: { onCheckAgain: () => void }) {
   return (
     <Screen
       id="model"
       title="One more step: a model"
-      subtitle="Avatar Studio draws your avatars with a diffusion model that runs on this computer. None is installed yet."
+      subtitle="Avatar Studio draws your avatars with a diffusion model that runs on this computer. None is installed yet: download one, or add one you already have."
     >
       <div className="card model-card">
-        <span className="model-card-icon" aria-hidden="true">
-          <Icon name="box" size={28} />
-        </span>
-        <InstallHelp />
-        <p className="field-hint">
-          Downloads are checked (SHA-256) before the model appears; your photos are never part of
-          any download.
-        </p>
-        <button
-          type="button"
-          className="button"
-          data-variant="primary"
-          onClick={onCheckAgain}
-          disabled={checking}
-        >
-          <Icon name="refresh" /> {checking ? 'Checking…' : "I've installed one: check again"}
-        </button>
+        <ModelManager />
+        <TerminalHelp onCheckAgain={onCheckAgain} />
       </div>
     </Screen>
   );

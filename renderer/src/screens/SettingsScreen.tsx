@@ -10,7 +10,8 @@ import { Notice } from '../components/Notice.tsx';
 import { Pill, Screen } from '../components/Screen.tsx';
 import { Spinner } from '../components/Spinner.tsx';
 import { deviceLabel } from './GenerateScreen.tsx';
-import { InstallHelp } from './ModelScreen.tsx';
+import { ModelManager } from './ModelManager.tsx';
+import { TerminalHelp } from './ModelScreen.tsx';
 
 const RETENTION_CHOICES = [60, 300, 900, 3600, 86_400];
 const THEMES: { id: Theme; label: string }[] = [
@@ -33,7 +34,8 @@ export function SettingsScreen() {
       .then((value) => setModels({ state: 'ready', value }))
       .catch((error: unknown) => setModels({ state: 'error', error: toApiError(error) }));
   };
-  useEffect(loadModels, [api]);
+  // Again once a model job installed one.
+  useEffect(loadModels, [api, state.modelsInstalled]);
 
   if (state.status.state !== 'ready') return null;
   const status = state.status.value;
@@ -95,7 +97,7 @@ export function SettingsScreen() {
         )}
       </div>
       <div className="settings-grid">
-        <section className="card settings-section" aria-labelledby="settings-model">
+        <section className="card settings-section settings-models" aria-labelledby="settings-model">
           <h2 id="settings-model" className="card-title">
             <Icon name="box" /> Model
           </h2>
@@ -119,9 +121,7 @@ export function SettingsScreen() {
             </Notice>
           )}
           {models.state === 'ready' && models.value.length === 0 && !status.model && (
-            <EmptyState icon="box" title="No model installed">
-              <InstallHelp />
-            </EmptyState>
+            <EmptyState icon="box" title="No model installed" />
           )}
           {status.model && !listed(status.model.id) && (
             <div className="model-option" data-testid="model-in-use">
@@ -158,12 +158,8 @@ export function SettingsScreen() {
               ))}
             </fieldset>
           )}
-          {(status.model || (models.state === 'ready' && models.value.length > 0)) && (
-            <p className="field-hint">
-              Add more with <code>npm run models -- install ID</code> or{' '}
-              <code>npm run models -- import DIR</code>.
-            </p>
-          )}
+          <ModelManager level={3} />
+          <TerminalHelp />
         </section>
 
         <section className="card settings-section" aria-labelledby="settings-device">

@@ -17,7 +17,7 @@ export const PORTRAITS = ['sample1-face1.jpg', 'sample2-face2.jpg', 'sample3-fac
 );
 
 /** Refused with one of `statuses` and, for api errors, `code`; nothing of the machine leaks. */
-function expectRefused(reply: RawReply, statuses: number[], code?: string): void {
+export function expectRefused(reply: RawReply, statuses: number[], code?: string): void {
   if (reply.body.includes(OUTSIDE_SECRET)) breach('served a file outside the renderer folder');
   if (/\/(home|tmp|work|Users)\//.test(reply.body))
     breach(`leaked a path: ${reply.body.slice(0, 200)}`);
@@ -224,6 +224,19 @@ const WRONG_TYPES: Readonly<Record<ApiMethod, string[]>> = {
     '{"id":7}',
     '{"id":"m","dir":"/tmp"}',
   ],
+  'models:catalog': ['{"file":"/etc/passwd"}', '[]'],
+  'models:install': ['{}', '{"id":"../../x"}', '{"id":"sd-turbo","url":"http://evil.example/"}'],
+  'models:add': [
+    '{}',
+    '{"pick":"/home/me/model.safetensors"}',
+    '{"path":"/etc/passwd"}',
+    '{"upload":{"name":"m","kind":"folder","files":[{"path":"../../x.json","bytes":1}]}}',
+    '{"upload":{"name":"m","kind":"folder","files":[{"path":"/etc/x.json","bytes":1}]}}',
+    '{"upload":{"name":"../m","kind":"checkpoint","files":[{"path":"c.safetensors","bytes":1}]}}',
+    '{"upload":{"name":"m","kind":"folder","files":[{"path":"x.json","bytes":1e13}]}}',
+    '{"upload":{"name":"m","kind":"folder","files":[]}}',
+  ],
+  'models:cancel': ['{}', '{"jobId":"../x"}', '{"jobId":1}'],
 };
 
 function wrongTypes(target: Target): Attack[] {
@@ -246,7 +259,11 @@ function wrongTypes(target: Target): Attack[] {
 }
 
 /** Writes `request` on a raw socket and returns everything the host answers before it closes. */
-function rawSocket(target: Target, request: string | Buffer, waitMs = 1500): Promise<string> {
+export function rawSocket(
+  target: Target,
+  request: string | Buffer,
+  waitMs = 1500,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(target.host.port, '127.0.0.1');
     let answer = '';

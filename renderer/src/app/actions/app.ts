@@ -1,5 +1,10 @@
-import type { ApiErrorShape, AppStatus, Settings } from '../../../../main/api/contract.ts';
-import type { AppState, Step, Theme, View } from '../state.ts';
+import type {
+  ApiErrorShape,
+  AppStatus,
+  ModelJob,
+  Settings,
+} from '../../../../main/api/contract.ts';
+import type { AppState, ModelJobState, Step, Theme, View } from '../state.ts';
 
 /** The app-wide actions: status, navigation, theme. */
 
@@ -12,7 +17,20 @@ export const statusLoaded = (state: AppState, status: AppStatus): AppState => ({
     status.activeRunId && !state.run
       ? { runId: status.activeRunId, progress: null, cancelling: false, outcome: null }
       : state.run,
+  // A model job still going after a reload: show its progress and its cancel.
+  modelJob: status.modelJob && !state.modelJob ? reattached(status.modelJob) : state.modelJob,
 });
+
+/** A model job the host runs that this page did not start (a reload mid-install). */
+function reattached(job: ModelJob): ModelJobState {
+  return {
+    origin: job.kind === 'install' ? { kind: 'install', id: job.catalogId ?? '' } : { kind: 'add' },
+    jobId: job.jobId,
+    name: job.name,
+    progress: null,
+    cancelling: false,
+  };
+}
 
 export const statusFailed = (state: AppState, error: ApiErrorShape): AppState => ({
   ...state,

@@ -1,6 +1,7 @@
 import type { AppState } from '../state.ts';
 import * as app from './app.ts';
 import * as gallery from './gallery.ts';
+import * as models from './models.ts';
 import * as photos from './photos.ts';
 import * as run from './run.ts';
 import * as styles from './styles.ts';
@@ -9,7 +10,7 @@ import * as styles from './styles.ts';
  * Every action is a data transformation `(state, payload) → state`, named for what happened.
  * The reducer only looks them up: the logic lives in the action files, one per area.
  */
-const actions = { ...app, ...photos, ...styles, ...run, ...gallery };
+const actions = { ...app, ...photos, ...styles, ...run, ...gallery, ...models };
 
 type Actions = typeof actions;
 type PayloadOf<F> = F extends (state: AppState) => AppState
