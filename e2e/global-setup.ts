@@ -2,14 +2,10 @@
  * Once per suite: build the UI into dist/renderer (the host serves it) and the turbo fixture
  * model into .cache/fixtures (reused while the fixture code is unchanged).
  */
-import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
+import { buildRenderer } from '../main/host/build-renderer.ts';
 import { fixtureModel } from '../scripts/fixtures/cache.ts';
 
 export default async function globalSetup(): Promise<void> {
-  await build({
-    configFile: fileURLToPath(new URL('../renderer/vite.config.ts', import.meta.url)),
-    logLevel: 'warn',
-  });
+  await buildRenderer();
   await fixtureModel('turbo');
 }

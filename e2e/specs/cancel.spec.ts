@@ -1,6 +1,6 @@
 import { expect, test } from '../support/fixtures.ts';
 import path from 'node:path';
-import { SCREENSHOT_DIR, screenshot, startRun } from '../support/ui.ts';
+import { SCREENSHOT_DIR, cancelRun, screenshot, startRun } from '../support/ui.ts';
 
 // Big avatars make each one take long enough to cancel between them: at the suite's 64 px the
 // fixture model makes all 30 in a second or two, over before the click lands.
@@ -16,7 +16,7 @@ test('cancel stops the run mid-way and deletes the uploads', async ({ app: page,
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, '05-progress.png') });
   // waitFor watches the page itself; expect's retries back off to a second between looks.
   await page.locator('[data-testid=avatar-slot][data-state=done]').first().waitFor();
-  await page.getByRole('button', { name: 'Cancel run' }).click();
+  await cancelRun(page);
   await expect(page.getByTestId('eta')).toHaveCount(1);
   await expect(page.getByRole('heading', { name: 'Run cancelled' })).toBeVisible();
   await expect(page.getByTestId('run-outcome')).toContainText('your uploaded photos were deleted');

@@ -1,5 +1,5 @@
 import { expect, test } from '../support/fixtures.ts';
-import { screenshot, startRun } from '../support/ui.ts';
+import { deleteNow, screenshot, startRun } from '../support/ui.ts';
 
 const RETENTION_SECONDS = 15;
 test.use({ hostSettings: { retentionSeconds: RETENTION_SECONDS } });
@@ -40,7 +40,7 @@ test('the countdown reaches zero and the avatars are gone from disk and screen',
 test('"delete now" removes a run at once', async ({ app: page, host }) => {
   await startRun(page, { avatars: 2, styles: 1 });
   await expect(page.getByTestId('avatar-card')).toHaveCount(2);
-  await page.getByRole('button', { name: 'Delete now' }).click();
+  await deleteNow(page);
   await expect(page.getByTestId('gallery-empty')).toContainText('Your avatars were deleted');
   expect(await host.imageFiles()).toEqual([]);
 });

@@ -35,17 +35,20 @@ export interface TestHostOptions {
   size?: number;
   /** A model catalogue file (default the app's own, whose downloads no spec starts). */
   catalog?: string;
+  /** A style catalogue file (default models/styles.json): styles that name LoRAs, say. */
+  styles?: string;
 }
 
 export async function startTestHost(
   settings: Partial<Settings> = {},
-  { withModel = true, size = E2E_AVATAR_SIZE, catalog }: TestHostOptions = {},
+  { withModel = true, size = E2E_AVATAR_SIZE, catalog, styles }: TestHostOptions = {},
 ): Promise<TestHost> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'avatar-e2e-'));
   const host = await startAppHost({
     dataDir,
     ...(withModel && { model: await fixtureModel('turbo') }),
     ...(catalog && { catalog }),
+    ...(styles && { styles }),
     provider: 'cpu',
     size,
   });

@@ -56,18 +56,46 @@ export async function chooseStyles(page: Page, count: number) {
   for (let i = 0; i < count; i++) await cards.nth(i).click();
 }
 
-/** From an empty studio to a started run of `avatars` avatars in `styles` styles. */
-export async function startRun(
+type Plan = { avatars: number; styles: number };
+
+/**
+ * From accepted photos to the plan of `avatars` avatars in `styles` styles; `look` at the styles
+ * screen and at the plan on the way.
+ */
+export async function toThePlan(
   page: Page,
-  { avatars, styles }: { avatars: number; styles: number },
+  { avatars, styles }: Plan,
+  look: (screen: 'styles' | 'generate') => Promise<void> = async () => undefined,
 ) {
-  await addGoodPhotos(page);
   await page.getByRole('button', { name: 'Choose styles' }).click();
   await chooseStyles(page, styles);
+  await look('styles');
   await page.getByRole('button', { name: 'Review and generate' }).click();
   await page.getByLabel('Number of avatars', { exact: true }).fill(String(avatars));
+  await look('generate');
+}
+
+/** From an empty studio to a started run of `avatars` avatars in `styles` styles. */
+export async function startRun(page: Page, plan: Plan) {
+  await addGoodPhotos(page);
+  await toThePlan(page, plan);
   await page.getByRole('button', { name: /^Generate \d+ avatars?$/ }).click();
   await expect(page.getByTestId('screen-progress')).toBeVisible();
+}
+
+/** Cancels the run going: once an avatar is made, through the dialog that asks first. */
+export async function cancelRun(page: Page) {
+  await page.getByRole('button', { name: 'Cancel run' }).click();
+  await page.getByTestId('confirm-cancel').getByRole('button', { name: 'Cancel the run' }).click();
+}
+
+/** "Delete now" on the gallery's run, confirmed. */
+export async function deleteNow(page: Page) {
+  await page.getByRole('button', { name: 'Delete now' }).click();
+  await page
+    .getByTestId('confirm-delete')
+    .getByRole('button', { name: /^Delete \d+ avatars?$/ })
+    .click();
 }
 
 /** Saves the page as e2e/screenshots/<name>.png, in light and in dark. */

@@ -33,6 +33,8 @@ export interface PhotoVerdict {
   ok: boolean;
   code?: PhotoVerdictCode;
   message?: string;
+  /** A JPEG to show for a photo whose file the page cannot display itself (HEIC, TIFF). */
+  preview?: Uint8Array;
 }
 
 export interface IntakeReport {
@@ -52,6 +54,21 @@ export interface StyleSummary {
   name: string;
   description: string;
   preview: ImageRef;
+  /** The LoRA the style runs with, as it stands for the model the next run uses. */
+  lora?: StyleLoraSummary;
+  /** The words put before the prompt for the LoRA ("clayfig"). Only with a LoRA. */
+  triggerWords?: string[];
+}
+
+export interface StyleLoraSummary {
+  /** The installed LoRA's id, or its file's base name: never a path. */
+  name: string;
+  /** 1 as trained, 0 none, -4 to 4. */
+  scale: number;
+  /** False: the style cannot run (nor be chosen) until `reason` is dealt with. */
+  available: boolean;
+  /** When unavailable: why, in one sentence for the user (with the command that fixes it). */
+  reason?: string;
 }
 
 export interface ModelSummary {
@@ -161,6 +178,13 @@ export interface AppStatus {
   quota: { used: number; limit: number; nextAllowedAt: number | null };
   /** A run in progress (the UI reattaches to it after a reload). */
   activeRunId: string | null;
+  /** That run's latest progress (its counter after a reload); null before its first event. */
+  activeRunProgress: RunProgressEvent | null;
+  /**
+   * Seconds one avatar took in this session's last finished run with the current model (wall
+   * time, moderation included): the next run's estimate. Null until a run has measured it.
+   */
+  secondsPerAvatar: number | null;
 }
 
 export interface RunRequest {

@@ -161,6 +161,7 @@ describe('with a model', () => {
     assert.equal(status.model?.family, 'turbo');
     assert.equal(status.model?.isDefault, true);
     assert.equal(status.device, null, 'loaded lazily, by the first run');
+    assert.equal(status.secondsPerAvatar, null, 'no run has measured an avatar yet');
     assert.deepEqual(
       (await service.handlers['models:list']({})).map((m) => [m.id, m.isDefault]),
       [
@@ -203,6 +204,8 @@ describe('with a model', () => {
     const status = await service.handlers['app:status']({});
     assert.equal(status.activeRunId, null);
     assert.equal(status.device?.provider, 'cpu');
+    assert.equal(status.activeRunProgress, null);
+    assert.ok((status.secondsPerAvatar ?? 0) > 0, 'the next run is estimated from this one');
     assert.equal(status.quota.used, 1);
     assert.deepEqual(await service.handlers['runs:avatars']({ runId }), finished.avatars);
     const run = (await service.handlers['runs:list']({})).find((r) => r.runId === runId);
@@ -284,6 +287,11 @@ describe('with a model', () => {
     await rejectsWith(service.handlers['runs:start'](request()), 'RUN_IN_PROGRESS');
 
     await firstAvatar;
+    // A page that reloads now shows the counter at once.
+    const { activeRunProgress } = await service.handlers['app:status']({});
+    assert.equal(activeRunProgress?.runId, runId);
+    assert.ok((activeRunProgress?.avatarsDone ?? 0) >= 1);
+    assert.equal(activeRunProgress?.avatarsTotal, 20);
     assert.equal(await service.handlers['runs:cancel']({ runId }), null);
     const result = await ended;
     assert.equal(result.cancelled, true);

@@ -41,6 +41,11 @@ export interface AppServiceOptions {
    * sizes are): tests and the e2e suite make small avatars to stay fast.
    */
   size?: number;
+  /**
+   * The style catalogue (default models/styles.json), for the picker and the runs alike: a test's,
+   * with styles that name LoRAs.
+   */
+  styles?: string;
   /** The model catalogue (default models/catalog.json): a mirror's, or a test server's. */
   catalog?: string;
   /**

@@ -28,6 +28,7 @@ import { ModelJobs } from './model-jobs.ts';
 import { ModelSlot } from './model-slot.ts';
 import { folderSummary, installedSummary } from './model-summary.ts';
 import { Runs, type Emit } from './runs.ts';
+import { styleSummary } from './style-summary.ts';
 
 const DEFAULT_SIZE = 512;
 
@@ -39,7 +40,7 @@ const PREVIEW_TYPES: Record<string, string> = {
 
 export async function createAppService(options: AppServiceOptions = {}): Promise<AppService> {
   // The catalogue first: a broken one is a build fault, found before anything is opened.
-  const styles = await loadStyleCatalog();
+  const styles = await loadStyleCatalog(options.styles);
   const store = openStore(options.dataDir === undefined ? {} : { dataDir: options.dataDir });
   const models = new ModelSlot({
     store,
@@ -61,7 +62,8 @@ export async function createAppService(options: AppServiceOptions = {}): Promise
   const runs = new Runs({
     store,
     size: options.size ?? DEFAULT_SIZE,
-    resources: () => models.resources(),
+    // Runs choose from the catalogue the picker lists.
+    resources: async () => ({ ...(await models.resources()), styles }),
     emit,
   });
   // Staging folders of a process that died mid-install or mid-upload.
@@ -90,6 +92,8 @@ export async function createAppService(options: AppServiceOptions = {}): Promise
       settings: apiSettings(store.settings()),
       quota: { used, limit, nextAllowedAt },
       activeRunId: runs.activeRunId,
+      activeRunProgress: runs.activeRunProgress,
+      secondsPerAvatar: runs.secondsPerAvatar(resolved?.dir),
     };
   }
 
@@ -100,13 +104,12 @@ export async function createAppService(options: AppServiceOptions = {}): Promise
       const [faces, moderator] = await Promise.all([loadFaceDetector(), loadModerator()]);
       return toIntakeReport(await checkPhotos(submittedPhotos(photos), { faces, moderator }));
     },
-    'styles:list': async () =>
-      styles.styles.map(({ id, name, description }) => ({
-        id,
-        name,
-        description,
-        preview: { kind: 'style', id },
-      })),
+    'styles:list': async () => {
+      // Each LoRA as it stands for the model the next run uses (none yet: no line to check).
+      const modelDir = (await models.resolveIfAny().catch(() => null))?.dir;
+      const lora = { dataDir: store.dataDir, ...(modelDir !== undefined && { modelDir }) };
+      return Promise.all(styles.styles.map((style) => styleSummary(style, lora)));
+    },
     'runs:start': (request) => runs.start(request),
     'runs:cancel': async ({ runId }) => {
       await runs.cancel(runId);

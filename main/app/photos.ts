@@ -26,7 +26,10 @@ export function toApiVerdict(verdict: PhotoVerdict): ApiPhotoVerdict {
 
 export function toIntakeReport(result: IntakeResult): IntakeReport {
   return {
-    verdicts: result.verdicts.map(toApiVerdict),
+    verdicts: result.verdicts.map((verdict, i) => {
+      const preview = result.previews[i];
+      return preview ? { ...toApiVerdict(verdict), preview } : toApiVerdict(verdict);
+    }),
     warnings: result.warnings.map(({ photos, message }) => ({ photos: [...photos], message })),
     canStart: result.canStart,
     ...(result.startMessage === undefined ? {} : { startMessage: result.startMessage }),

@@ -8,6 +8,7 @@ import {
   type ApiEvent,
   type ApiEvents,
   type AvatarSummary,
+  type RunProgressEvent,
   type RunRequest,
 } from '../api/contract.ts';
 import type { JobResources } from '../jobs/resources.ts';
@@ -34,6 +35,8 @@ interface ActiveRun {
   controller: AbortController;
   /** Generations moderation refused so far (for an end by failure, which has no result). */
   blocked: number;
+  /** Its latest progress event: a page that reloads mid-run shows the counter at once. */
+  progress?: RunProgressEvent;
   /** Settles when the run has ended and its last event is sent; never rejects. */
   ended: Promise<void>;
 }
@@ -44,11 +47,27 @@ export class Runs {
   private readonly avatarsByRun = new Map<string, AvatarSummary[]>();
   /** Which run each avatar id belongs to: only these ids are ever served or exported. */
   private readonly runOfAvatar = new Map<string, string>();
+  /** What an avatar took in the last run that finished, and with which model. */
+  private measured: { modelDir: string; secondsPerAvatar: number } | undefined;
 
   constructor(private readonly options: RunsOptions) {}
 
   get activeRunId(): string | null {
     return this.active?.runId ?? null;
+  }
+
+  get activeRunProgress(): RunProgressEvent | null {
+    return this.active?.progress ?? null;
+  }
+
+  /**
+   * Seconds per avatar (generation's wall time, moderation and likeness included) of this
+   * session's last finished run, when it ran `modelDir`: the next run's estimate. Null before one.
+   */
+  secondsPerAvatar(modelDir: string | undefined): number | null {
+    return this.measured && this.measured.modelDir === modelDir
+      ? this.measured.secondsPerAvatar
+      : null;
   }
 
   /**
@@ -160,7 +179,9 @@ export class Runs {
         // Intake's progress comes before the run has an id: the start request is still open.
         onProgress: (progress) => {
           run.blocked = progress.blocked;
-          if (run.runId) emit('run:progress', { runId: run.runId, ...progress });
+          if (!run.runId) return;
+          run.progress = { runId: run.runId, ...progress };
+          emit('run:progress', run.progress);
         },
         onAvatar: (record) => {
           const avatar = this.remember(run.runId!, record);
@@ -175,8 +196,15 @@ export class Runs {
     this.active = undefined;
     if (!run.runId) return;
     if ('result' in ended) {
-      const { runId, cancelled, blocked } = ended.result;
+      const { runId, cancelled, blocked, model, timings } = ended.result;
       const avatars = ended.result.avatars.map(summary);
+      // A cancel's last avatar was cut short: only a whole run tells what one costs.
+      if (!cancelled && avatars.length > 0) {
+        this.measured = {
+          modelDir: model.dir,
+          secondsPerAvatar: timings.generateMs / 1000 / avatars.length,
+        };
+      }
       this.avatarsByRun.set(runId, avatars);
       this.options.emit('run:finished', { runId, cancelled, avatars, blocked });
     } else {

@@ -1,11 +1,13 @@
 /**
- * Serves the app on 127.0.0.1 and prints the one address that opens it; stops on Ctrl+C.
+ * Serves the app on 127.0.0.1 and prints the one address that opens it; stops on Ctrl+C. Builds
+ * the UI first when it is not built yet (a fresh clone), as `npm start` does.
  *   tsx main/host/cli.ts [--model DIR|ID] [--port N]
  * The data folder is AVATAR_STUDIO_DATA (else the app's per-user folder).
  */
 import { parseArgs } from 'node:util';
 import { integer, runCli } from '../cli/run-cli.ts';
 import { startAppHost } from './app-host.ts';
+import { ensureRendererBuilt } from './build-renderer.ts';
 
 const USAGE = 'usage: tsx main/host/cli.ts [--model DIR|ID] [--port N]';
 
@@ -15,6 +17,7 @@ runCli(async (argv) => {
     options: { model: { type: 'string' }, port: { type: 'string' } },
     strict: true,
   });
+  await ensureRendererBuilt(console.log);
   const host = await startAppHost({
     ...(values.model !== undefined && { model: values.model }),
     ...(values.port !== undefined && { port: integer(values.port, '--port') }),

@@ -9,6 +9,7 @@
  */
 import { decide } from '../moderation/policy.ts';
 import type { Moderator } from '../moderation/classifier.ts';
+import type { RawImage } from '../tfjs/pixels.ts';
 import { faceCrop } from './crop.ts';
 import { decodePhoto } from './decode.ts';
 import type { FaceDetector } from './faces.ts';
@@ -38,32 +39,49 @@ export async function checkPhotos(
   deps: IntakeDeps,
 ): Promise<IntakeResult> {
   const verdicts: PhotoVerdict[] = [];
+  const previews: (Buffer | undefined)[] = [];
   const accepted: AcceptedPhoto[] = [];
   for (const photo of photos) {
     deps.signal?.throwIfAborted();
-    const { verdict, keep } = await checkOne(photo, accepted, deps);
+    const { verdict, keep, preview } = await checkOne(photo, accepted, deps);
     verdicts.push(verdict);
+    previews.push(preview);
     if (keep) accepted.push(keep);
     deps.onProgress?.(verdicts.length, photos.length);
   }
   return {
     verdicts,
+    previews,
     accepted,
     warnings: differentPersonWarnings(accepted),
     ...startDecision(photos.length, verdicts),
   };
 }
 
+interface Checked {
+  readonly verdict: PhotoVerdict;
+  readonly keep?: AcceptedPhoto;
+  readonly preview?: Buffer;
+}
+
 async function checkOne(
   { name, bytes }: SubmittedPhoto,
   accepted: readonly AcceptedPhoto[],
   deps: IntakeDeps,
-): Promise<{ verdict: PhotoVerdict; keep?: AcceptedPhoto }> {
+): Promise<Checked> {
   const decoded = await decodePhoto(name, bytes);
   if (!decoded.ok)
     return { verdict: { name, ok: false, code: decoded.code, message: decoded.message } };
-  const { image } = decoded;
+  return { ...(await judge(name, decoded.image, accepted, deps)), preview: decoded.preview };
+}
 
+/** The checks on the decoded pixels, cheapest first. */
+async function judge(
+  name: string,
+  image: RawImage,
+  accepted: readonly AcceptedPhoto[],
+  deps: IntakeDeps,
+): Promise<Checked> {
   const hash = await perceptualHash(image);
   const original = accepted.find(
     (other) => hashDistance(hash, other.perceptualHash) <= INTAKE_LIMITS.duplicateMaxBits,

@@ -7,10 +7,11 @@ export const INTAKE_LIMITS = {
   maxPixels: 40_000_000,
   maxBytes: 30_000_000,
   /**
-   * Formats sharp decodes that users may add (sharp's names; AVIF is 'heif' compressed with AV1).
-   * Everything else sharp can read (SVG, PDF, raw...) is refused as not a photo.
+   * Formats users may add: sharp's names, except HEIF by its codec ('avif' is AV1, which sharp
+   * decodes; 'heic' is HEVC, decoded by libheif in WebAssembly). Everything else that sharp can
+   * read (SVG, PDF, JPEG 2000, HEIF with other codecs...) is refused as not a photo.
    */
-  formats: ['jpeg', 'png', 'webp', 'heif', 'tiff', 'gif'],
+  formats: ['jpeg', 'png', 'webp', 'heic', 'avif', 'tiff', 'gif'],
   /** Width of the face box: below this the engine would mostly be upscaling blur. */
   minFaceWidthPx: 96,
   /** The kept photo: a square this many pixels wide, centred on the face... */
@@ -32,3 +33,5 @@ export const INTAKE_LIMITS = {
    */
   samePersonMaxDistance: 0.6,
 } as const;
+
+export type PhotoFormat = (typeof INTAKE_LIMITS.formats)[number];

@@ -54,6 +54,12 @@ export interface IntakeWarning {
 
 export interface IntakeResult {
   readonly verdicts: readonly PhotoVerdict[];
+  /**
+   * Per verdict, in the same order: a JPEG of the upright photo where the page cannot show the
+   * file itself (HEIC, TIFF), whatever the verdict; undefined for the others and where the file
+   * could not be decoded. Kept apart from the verdicts, which reports and manifests carry whole.
+   */
+  readonly previews: readonly (Buffer | undefined)[];
   readonly accepted: readonly AcceptedPhoto[];
   /** Advice only: a warned photo is still accepted. */
   readonly warnings: readonly IntakeWarning[];

@@ -4,7 +4,7 @@
  * style's LoRA, on one set of sessions, and a style's LoRA never leaks into another style.
  */
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -12,7 +12,8 @@ import { REFERENCE_DIR } from '../graphs/testing/reference.ts';
 import { photo } from '../intake/test-photos.ts';
 import { buildFromCheckpoint } from '../models/from-weights/build-folder.ts';
 import { importLora } from '../models/loras.ts';
-import { DEFAULT_CATALOG_FILE, loadStyleCatalog } from '../styles/catalog.ts';
+import { loadStyleCatalog } from '../styles/catalog.ts';
+import { writeStylesFile } from '../styles/testing.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { JobError } from './errors.ts';
 import { loadJobResources, type JobResources } from './resources.ts';
@@ -52,21 +53,9 @@ after(async () => {
 });
 
 /** A styles file of two catalogue styles, the first given `lora`. */
-async function stylesWith(name: string, lora: unknown): Promise<string> {
-  const catalog = JSON.parse(await readFile(DEFAULT_CATALOG_FILE, 'utf8')) as {
-    styles: Record<string, unknown>[];
-  };
-  const dir = path.join(work, name);
-  await mkdir(path.join(dir, 'previews'), { recursive: true });
-  const styles = catalog.styles.slice(0, 2);
-  for (const style of styles) {
-    const preview = style.previewFile as string;
-    await copyFile(path.join(path.dirname(DEFAULT_CATALOG_FILE), preview), path.join(dir, preview));
-  }
-  if (lora) styles[0] = { ...styles[0], lora, triggerWords: ['clay figure'] };
-  const file = path.join(dir, 'styles.json');
-  await writeFile(file, JSON.stringify({ styles }));
-  return file;
+function stylesWith(name: string, lora: unknown): Promise<string> {
+  const first = lora ? { lora, triggerWords: ['clay figure'] } : {};
+  return writeStylesFile(path.join(work, name), [first, {}]);
 }
 
 async function run(stylesFile: string): Promise<{ result: AvatarRunResult; pixels: Buffer[] }> {

@@ -189,10 +189,15 @@ describe('resolving a style’s LoRA for a run', () => {
   test('a missing id says how to install it, never throwing', async () => {
     assert.deepEqual(await resolveStyleLora(style('missing'), { dataDir, catalog }), {
       reason: "LoRA 'clay-figure' is not installed: npm run models -- install clay-figure",
+      problem: { kind: 'not-installed', install: 'npm run models -- install clay-figure' },
     });
     assert.deepEqual(await resolveStyleLora(style('unlisted'), { dataDir, catalog }), {
       reason:
         "LoRA 'pottery' is not installed: import its file with npm run models -- import FILE.safetensors --id pottery",
+      problem: {
+        kind: 'not-installed',
+        install: 'npm run models -- import FILE.safetensors --id pottery',
+      },
     });
     // The shipped catalogue lists no LoRA of that id either.
     assert.match(
@@ -208,16 +213,24 @@ describe('resolving a style’s LoRA for a run', () => {
     });
     assert.deepEqual(await resolveStyleLora(style('gone'), { dataDir }), {
       reason: `LoRA file ${path.join(dataDir, 'styles', 'loras', 'gone.safetensors')} does not exist`,
+      problem: { kind: 'file-missing' },
     });
-    assert.match(
-      ((await resolveStyleLora(style('checkpoint'), { dataDir })) as { reason: string }).reason,
-      /model\.safetensors is not a LoRA/,
-    );
+    const checkpoint = (await resolveStyleLora(style('checkpoint'), { dataDir })) as {
+      reason: string;
+      problem: { kind: string; detail: string };
+    };
+    assert.match(checkpoint.reason, /model\.safetensors is not a LoRA/);
+    // The same for the app, told apart, without the file's folder.
+    assert.equal(checkpoint.problem.kind, 'unusable');
+    assert.match(checkpoint.problem.detail, /^model\.safetensors is not a LoRA/);
+    assert.ok(!checkpoint.problem.detail.includes(path.sep), checkpoint.problem.detail);
   });
 
   test('on a model of the other line the reason is the base check’s sentence', async () => {
+    const misfit = 'clay.safetensors is a LoRA for SD 1.x models; Tiny SD-Turbo is SD 2.x';
     assert.deepEqual(await resolveStyleLora(style('clay'), { dataDir, modelDir: turbo.dir }), {
-      reason: 'clay.safetensors is a LoRA for SD 1.x models; Tiny SD-Turbo is SD 2.x',
+      reason: misfit,
+      problem: { kind: 'misfit', detail: misfit },
     });
     // A LoRA whose line its file does not tell runs: the engine checks its shapes.
     assert.deepEqual(await resolveStyleLora(style('paper'), { dataDir, modelDir: turbo.dir }), {
@@ -236,6 +249,7 @@ describe('resolving a style’s LoRA for a run', () => {
         scale: 1,
         available: false,
         reason: "LoRA 'clay-figure' is not installed: npm run models -- install clay-figure",
+        problem: { kind: 'not-installed', install: 'npm run models -- install clay-figure' },
       },
     });
     assert.deepEqual(await styleLoraStatus(style('ink'), { dataDir, modelDir: turbo.dir }), {

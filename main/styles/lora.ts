@@ -23,8 +23,27 @@ export interface StyleLoraOptions {
   catalog?: Catalog;
 }
 
+/**
+ * Why a style's LoRA cannot run, for a caller that words it its own way (the app's style card):
+ * what `reason` says, told apart, and with no path in it.
+ */
+export type StyleLoraProblem =
+  /** No LoRA of that id is installed; `install`: the command that installs it. */
+  | { kind: 'not-installed'; install: string }
+  /** Installed, but its file has gone from the data folder. */
+  | { kind: 'file-lost'; remove: string }
+  /** The style's file is not there. */
+  | { kind: 'file-missing' }
+  /** The file is no LoRA the app can apply: why, naming the file by its base name only. */
+  | { kind: 'unusable'; detail: string }
+  /** Trained for the other model line: checkLoraFitsModel's sentence. */
+  | { kind: 'misfit'; detail: string };
+
+/** Why not: one sentence for a terminal (it may name a path), and the same told apart. */
+export type StyleLoraRefusal = { reason: string; problem: StyleLoraProblem };
+
 /** The LoRA to run with (the engine's LoraRequest is { file: path, scale }), or why not. */
-export type StyleLoraResolution = { path: string; scale: number } | { reason: string };
+export type StyleLoraResolution = { path: string; scale: number } | StyleLoraRefusal;
 
 /**
  * A style's LoRA resolved: an installed id to its file, a catalogue file checked to exist and to
@@ -42,7 +61,9 @@ export async function resolveStyleLora(
   const misfit = options.modelDir
     ? await checkLoraFitsModel(found, options.modelDir).catch(() => undefined)
     : undefined;
-  return misfit ? { reason: misfit } : { path: found.path, scale: lora.scale };
+  return misfit
+    ? { reason: misfit, problem: { kind: 'misfit', detail: misfit } }
+    : { path: found.path, scale: lora.scale };
 }
 
 /** What the style card shows of a style's LoRA: which, at what scale, and whether it can run. */
@@ -54,6 +75,7 @@ export interface StyleLoraStatus {
     scale: number;
     available: boolean;
     reason?: string;
+    problem?: StyleLoraProblem;
   };
 }
 
@@ -69,7 +91,7 @@ export async function styleLoraStatus(
       ...which(lora),
       scale: lora.scale,
       available: !('reason' in resolved),
-      ...('reason' in resolved ? { reason: resolved.reason } : {}),
+      ...('reason' in resolved ? { reason: resolved.reason, problem: resolved.problem } : {}),
     },
   };
 }
@@ -80,36 +102,44 @@ function which(lora: StyleLora): { id: string } | { file: string } {
 
 type Found = { path: string; base: 'sd1' | 'sd2' | 'unknown' | undefined; fileName: string };
 
-async function installed(
-  id: string,
-  options: StyleLoraOptions,
-): Promise<Found | { reason: string }> {
+async function installed(id: string, options: StyleLoraOptions): Promise<Found | StyleLoraRefusal> {
   if (!(await isLoraInstalled(options.dataDir, id))) {
-    return { reason: `LoRA '${id}' is not installed: ${await howToInstall(id, options.catalog)}` };
+    const listed = await isInCatalog(id, options.catalog);
+    const install = listed
+      ? `npm run models -- install ${id}`
+      : `npm run models -- import FILE.safetensors --id ${id}`;
+    return {
+      reason: `LoRA '${id}' is not installed: ${listed ? install : `import its file with ${install}`}`,
+      problem: { kind: 'not-installed', install },
+    };
   }
   const { manifest, path: file } = await getLora(options.dataDir, id);
   if (!(await isFile(file))) {
-    return { reason: `LoRA '${id}' has lost its file ${file}: remove it and install it again` };
+    return {
+      reason: `LoRA '${id}' has lost its file ${file}: remove it and install it again`,
+      problem: { kind: 'file-lost', remove: `npm run models -- remove ${id}` },
+    };
   }
   return { path: file, base: manifest.base, fileName: manifest.fileName };
 }
 
-async function fileLora(file: string): Promise<Found | { reason: string }> {
-  if (!(await isFile(file))) return { reason: `LoRA file ${file} does not exist` };
+async function fileLora(file: string): Promise<Found | StyleLoraRefusal> {
+  if (!(await isFile(file))) {
+    return { reason: `LoRA file ${file} does not exist`, problem: { kind: 'file-missing' } };
+  }
   try {
     return { path: file, base: inspectLora(file).base, fileName: path.basename(file) };
   } catch (error) {
-    if (isLoraError(error)) return { reason: error.message };
-    throw error;
+    if (!isLoraError(error)) throw error;
+    const detail = error.message.replaceAll(file, path.basename(file));
+    return { reason: error.message, problem: { kind: 'unusable', detail } };
   }
 }
 
-/** The command that installs the id: from the catalogue where it lists it, else an import. */
-async function howToInstall(id: string, catalog: Catalog | undefined): Promise<string> {
+/** Whether the model catalogue lists a LoRA of this id (so `install` gets it). */
+async function isInCatalog(id: string, catalog: Catalog | undefined): Promise<boolean> {
   const entries = (catalog ?? (await loadCatalog(DEFAULT_CATALOG).catch(() => undefined)))?.entries;
-  return entries?.some((e) => e.id === id && e.kind === 'lora')
-    ? `npm run models -- install ${id}`
-    : `import its file with npm run models -- import FILE.safetensors --id ${id}`;
+  return entries?.some((e) => e.id === id && e.kind === 'lora') ?? false;
 }
 
 async function isFile(file: string): Promise<boolean> {

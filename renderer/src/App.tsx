@@ -2,7 +2,7 @@ import { useCallback, useEffect, useReducer } from 'react';
 import type { AvatarStudioApi } from '../../main/api/contract.ts';
 import { toApiError } from './api.ts';
 import { reducer } from './app/actions/index.ts';
-import { photosReady, runIsActive, stylesReady } from './app/selectors.ts';
+import { photosReady, runAnnouncement, runIsActive, stylesReady } from './app/selectors.ts';
 import { STEPS, initialState, type Step, type Theme } from './app/state.ts';
 import { StoreProvider } from './app/store.tsx';
 import { EmptyState } from './components/EmptyState.tsx';
@@ -148,6 +148,10 @@ export function App({ api, savedTheme }: { api: AvatarStudioApi; savedTheme: The
               </>
             ))}
         </main>
+        {/* Outside the screens, so it outlives the switch from the run to the gallery. */}
+        <p className="visually-hidden" role="status" data-testid="run-live">
+          {runAnnouncement(state)}
+        </p>
       </div>
     </StoreProvider>
   );

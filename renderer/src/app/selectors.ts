@@ -1,4 +1,5 @@
 import type { AppStatus, PhotoVerdict, RunCountdown } from '../../../main/api/contract.ts';
+import { plural } from './format.ts';
 import { PHOTO_LIMITS, STYLE_LIMITS, type AppState, type LocalPhoto } from './state.ts';
 
 /** Derived facts the screens read; pure functions of the state. */
@@ -60,4 +61,43 @@ export function secondsLeft(
 ): number | null {
   if (countdown.secondsUntilDeletion === null) return null;
   return Math.max(0, countdown.secondsUntilDeletion - Math.floor((now - fetchedAt) / 1000));
+}
+
+/** Spoken progress comes every this many avatars: a few, never every step. */
+export function milestoneEvery(total: number): number {
+  return Math.max(1, Math.ceil(total / 5));
+}
+
+/**
+ * What a screen reader hears about the run, politely: that it started, every few avatars, that it
+ * finished and the gallery opened. A cancel or a failure is said by its own notice on the screen.
+ */
+export function runAnnouncement(state: AppState): string {
+  const run = state.run;
+  if (!run) return '';
+  const made = state.gallery.find((entry) => entry.runId === run.runId)?.avatars.length ?? 0;
+  if (run.outcome) {
+    if (run.outcome.cancelled || run.outcome.error) return '';
+    const where =
+      state.step === 'gallery'
+        ? 'The gallery is open, best likeness first.'
+        : 'They are in the gallery.';
+    return `Finished: ${plural(made, 'avatar')} made. ${where}`;
+  }
+  const progress = run.progress;
+  if (!progress || progress.phase !== 'generating') return 'The run is starting.';
+  const { avatarsDone, avatarsTotal } = progress;
+  if (avatarsDone === 0) return `Generating ${plural(avatarsTotal, 'avatar')}.`;
+  const every = milestoneEvery(avatarsTotal);
+  // The first avatar, then every few.
+  const reached = avatarsDone < every ? 1 : avatarsDone - (avatarsDone % every);
+  return `${reached} of ${plural(avatarsTotal, 'avatar')} made.`;
+}
+
+/** Avatars kept from earlier runs while no run is going: the studio says where they wait. */
+export function avatarsWaiting(state: AppState): number {
+  if (runIsActive(state)) return 0;
+  return state.gallery
+    .filter((run) => !run.deleted && run.complete)
+    .reduce((n, run) => n + run.avatars.length, 0);
 }

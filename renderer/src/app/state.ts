@@ -93,6 +93,8 @@ export interface AppState {
   photos: LocalPhoto[];
   /** Why the last add was cut short (e.g. more than 10 photos). */
   photoNotice: string | null;
+  /** The photo removed last, where it was: Undo puts it back for a few seconds. */
+  removedPhoto: { photo: LocalPhoto; index: number } | null;
   intake: IntakeState;
   styles: Loadable<StyleSummary[]>;
   selectedStyles: string[];
@@ -120,6 +122,7 @@ export function initialState(theme: Theme): AppState {
     theme,
     photos: [],
     photoNotice: null,
+    removedPhoto: null,
     intake: { checkedKeys: [], report: null, checking: false, error: null },
     styles: { state: 'loading' },
     selectedStyles: [],

@@ -1,17 +1,21 @@
 import { useRef, useState } from 'react';
 import type { PhotoVerdict } from '../../../main/api/contract.ts';
+import { useBytesUrl } from '../hooks/useBytesUrl.ts';
 import { Icon } from './Icon.tsx';
 
 export type VerdictView = { state: 'checking' } | { state: 'done'; verdict: PhotoVerdict };
 
 /** One added photo: thumbnail, verdict with its reason, replace and remove. */
 export function PhotoCard({
+  photoKey,
   name,
   previewUrl,
   verdict,
   onRemove,
   onReplace,
 }: {
+  /** The photo's identity on this page (two may share a name): Undo finds it by this. */
+  photoKey: string;
   name: string;
   previewUrl: string;
   verdict: VerdictView;
@@ -19,19 +23,31 @@ export function PhotoCard({
   onReplace: (file: File) => void;
 }) {
   const input = useRef<HTMLInputElement>(null);
-  const [broken, setBroken] = useState(false);
+  // A file the page cannot show (HEIC, TIFF) gets a JPEG from the host with its verdict.
+  const hostPreview = useBytesUrl(
+    verdict.state === 'done' ? verdict.verdict.preview : undefined,
+    'image/jpeg',
+  );
+  const src = hostPreview ?? previewUrl;
+  const [brokenSrc, setBrokenSrc] = useState<string | null>(null);
   const tone =
     verdict.state === 'checking' ? 'pending' : verdict.verdict.ok ? 'accepted' : 'refused';
 
   return (
-    <li className="photo-card" data-tone={tone} data-testid="photo-card" data-name={name}>
+    <li
+      className="photo-card"
+      data-tone={tone}
+      data-testid="photo-card"
+      data-name={name}
+      data-key={photoKey}
+    >
       <div className="photo-thumb">
-        {broken ? (
+        {brokenSrc === src ? (
           <span className="photo-thumb-placeholder" aria-hidden="true">
             <Icon name="image" size={28} />
           </span>
         ) : (
-          <img src={previewUrl} alt={`Photo ${name}`} onError={() => setBroken(true)} />
+          <img src={src} alt={`Photo ${name}`} onError={() => setBrokenSrc(src)} />
         )}
         <span className="photo-badge" aria-hidden="true">
           {tone === 'pending' ? (
@@ -68,6 +84,7 @@ export function PhotoCard({
             type="button"
             className="icon-button"
             data-tone="danger"
+            data-action="remove"
             aria-label={`Remove ${name}`}
             title="Remove"
             onClick={onRemove}

@@ -10,7 +10,7 @@ const AFTER_ZERO_MS = 1_500;
 
 /**
  * Keeps runs:list fresh (on start, every 15 s, after a run ends and when a countdown reaches
- * zero) and loads the avatars of kept runs this page has not seen (after a reload).
+ * zero) and loads the avatars of runs this page has not seen (after a reload, mid-run too).
  * Returns a refresh function for "delete now".
  */
 export function useCountdowns(
@@ -28,12 +28,16 @@ export function useCountdowns(
       .then((runs) => {
         dispatch({ type: 'countdownsLoaded', payload: { runs, fetchedAt: Date.now() } });
         for (const run of runs) {
-          if (run.status === 'running' || run.avatars === 0) continue;
-          if (known.current.includes(run.runId)) continue;
+          if (run.avatars === 0 || known.current.includes(run.runId)) continue;
+          // A run still going (a reload mid-run): its avatars so far; its events bring the rest.
+          const complete = run.status !== 'running';
           api
             .runAvatars(run.runId)
             .then((avatars) =>
-              dispatch({ type: 'runAvatarsLoaded', payload: { runId: run.runId, avatars } }),
+              dispatch({
+                type: 'runAvatarsLoaded',
+                payload: { runId: run.runId, avatars, complete },
+              }),
             )
             .catch(() => undefined); // deleted meanwhile: the next refresh marks it
         }

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import {
   EXPORT_FORMATS,
   EXPORT_SIZES,
@@ -11,6 +11,7 @@ import { plural } from '../app/format.ts';
 import { useStore } from '../app/store.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { Notice } from '../components/Notice.tsx';
+import { useModal } from '../hooks/useModal.ts';
 
 type Size = ExportRequest['size'];
 type Format = ExportRequest['format'];
@@ -35,7 +36,10 @@ function download(result: ExportResult): void {
   setTimeout(() => URL.revokeObjectURL(url), 30_000);
 }
 
-/** Export one, several (a zip) or all avatars as profile pictures. */
+/**
+ * Export one, several (a zip) or all avatars as profile pictures. Closed by its one Close button
+ * or Escape; the focus then goes back to the button that opened it.
+ */
 export function ExportDialog({
   avatars,
   imageUrl,
@@ -46,7 +50,7 @@ export function ExportDialog({
   onClose: () => void;
 }) {
   const { api } = useStore();
-  const dialog = useRef<HTMLDialogElement>(null);
+  const dialog = useModal();
   const [size, setSize] = useState<Size>(512);
   const [format, setFormat] = useState<Format>('png');
   const [circle, setCircle] = useState(false);
@@ -54,12 +58,6 @@ export function ExportDialog({
   const [outcome, setOutcome] = useState<Outcome>(null);
   const single = avatars.length === 1;
   const first = avatars[0];
-
-  useEffect(() => {
-    const element = dialog.current;
-    if (element && !element.open) element.showModal();
-    return () => element?.close();
-  }, []);
 
   const request = (overrides: Partial<ExportRequest> = {}): ExportRequest => ({
     avatarIds: avatars.map((avatar) => avatar.id),
@@ -207,9 +205,6 @@ export function ExportDialog({
           </button>
         )}
         <span className="spacer" />
-        <button type="button" className="button" data-variant="ghost" onClick={onClose}>
-          Close
-        </button>
         <button
           type="button"
           className="button"

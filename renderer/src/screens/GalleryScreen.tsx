@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { AvatarSummary } from '../../../main/api/contract.ts';
 import { toApiError } from '../api.ts';
 import { plural } from '../app/format.ts';
@@ -6,6 +6,7 @@ import { secondsLeft } from '../app/selectors.ts';
 import type { GalleryRun } from '../app/state.ts';
 import { useStore } from '../app/store.tsx';
 import { AvatarCard } from '../components/AvatarCard.tsx';
+import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
 import { Countdown } from '../components/Countdown.tsx';
 import { EmptyState } from '../components/EmptyState.tsx';
 import { Icon } from '../components/Icon.tsx';
@@ -26,6 +27,10 @@ export function GalleryScreen({ now, refreshRuns }: { now: number; refreshRuns: 
   const [selected, setSelected] = useState<string[]>([]);
   const [exporting, setExporting] = useState<AvatarSummary[] | null>(null);
   const [deleteError, setDeleteError] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState<GalleryRun | null>(null);
+  // After a delete the button pressed is gone: the focus goes to what the gallery says next.
+  const deletedJustNow = useRef(false);
+  const emptyTitle = useRef<HTMLHeadingElement>(null);
 
   const styleName = (id: string) =>
     (state.styles.state === 'ready' && state.styles.value.find((style) => style.id === id)?.name) ||
@@ -41,17 +46,25 @@ export function GalleryScreen({ now, refreshRuns }: { now: number; refreshRuns: 
   const all = kept.flatMap((run) => run.avatars);
   const chosen = all.filter((avatar) => selected.includes(avatar.id));
 
-  const deleteNow = (runId?: string) => {
+  const deleteNow = (runId: string) => {
+    setConfirming(null);
     setDeleteError(null);
     api
       .deleteNow(runId)
       .then(() => {
         dispatch({ type: 'runsDeleted', payload: runId });
         setSelected([]);
+        deletedJustNow.current = true;
         refreshRuns();
       })
       .catch((error: unknown) => setDeleteError(toApiError(error).message));
   };
+
+  useEffect(() => {
+    if (!deletedJustNow.current) return;
+    deletedJustNow.current = false;
+    (emptyTitle.current ?? document.getElementById('gallery-title'))?.focus();
+  });
 
   const countdownOf = (run: GalleryRun) => {
     const list = state.countdowns;
@@ -109,6 +122,7 @@ export function GalleryScreen({ now, refreshRuns }: { now: number; refreshRuns: 
           icon="image"
           title={deleted.length > 0 ? 'Your avatars were deleted' : 'No avatars yet'}
           testId="gallery-empty"
+          titleRef={emptyTitle}
           action={
             <button
               type="button"
@@ -152,7 +166,7 @@ export function GalleryScreen({ now, refreshRuns }: { now: number; refreshRuns: 
                   type="button"
                   className="button"
                   data-variant="danger-ghost"
-                  onClick={() => deleteNow(run.runId)}
+                  onClick={() => setConfirming(run)}
                   disabled={!run.complete}
                 >
                   <Icon name="trash" /> Delete now
@@ -184,6 +198,20 @@ export function GalleryScreen({ now, refreshRuns }: { now: number; refreshRuns: 
         <p className="visually-hidden" role="status" data-testid="gallery-deleted">
           Your avatars were deleted.
         </p>
+      )}
+      {confirming && (
+        <ConfirmDialog
+          title={`Delete ${plural(confirming.avatars.length, 'avatar')} now?`}
+          confirmLabel={`Delete ${plural(confirming.avatars.length, 'avatar')}`}
+          confirmIcon="trash"
+          keepLabel="Keep them"
+          onConfirm={() => deleteNow(confirming.runId)}
+          onKeep={() => setConfirming(null)}
+          testId="confirm-delete"
+        >
+          {confirming.avatars.length === 1 ? 'It is' : 'They are'} deleted from this computer at
+          once and cannot be brought back. Export the ones you want to keep first.
+        </ConfirmDialog>
       )}
       {exporting && (
         <ExportDialog

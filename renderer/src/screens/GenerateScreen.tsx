@@ -1,6 +1,7 @@
-import type { AppStatus, ApiErrorShape, ProviderName } from '../../../main/api/contract.ts';
+import type { AppStatus, ApiErrorShape } from '../../../main/api/contract.ts';
 import { toApiError } from '../api.ts';
-import { estimateSeconds } from '../app/estimate.ts';
+import { deviceLabel } from '../app/device.ts';
+import { secondsFor } from '../app/estimate.ts';
 import { formatDuration, formatNextAllowed, formatRetention, plural } from '../app/format.ts';
 import { quotaLeft, runIsActive, startBlocker, verdictFor } from '../app/selectors.ts';
 import { AVATAR_LIMITS, type AppState } from '../app/state.ts';
@@ -9,19 +10,6 @@ import { Icon } from '../components/Icon.tsx';
 import { Notice } from '../components/Notice.tsx';
 import { Pill, Screen } from '../components/Screen.tsx';
 import { RunProgress } from './RunProgress.tsx';
-
-const PROVIDER_NAMES: Record<ProviderName, string> = {
-  cpu: 'CPU',
-  cuda: 'GPU (NVIDIA CUDA)',
-  dml: 'GPU (DirectML)',
-  coreml: 'GPU (Core ML)',
-};
-
-export function deviceLabel(status: AppStatus): string {
-  return status.device
-    ? PROVIDER_NAMES[status.device.provider]
-    : 'Chosen when the model loads: the GPU if one works, else the CPU';
-}
 
 export function GenerateScreen() {
   const { api, state, dispatch } = useStore();
@@ -115,9 +103,7 @@ function Plan({
     (id) => styles.find((style) => style.id === id)?.name ?? id,
   );
   const accepted = state.photos.filter((photo) => verdictFor(state, photo)?.ok).length;
-  const estimate = status.model
-    ? estimateSeconds(state.count, status.model.family, status.device?.provider ?? null)
-    : null;
+  const estimate = secondsFor(state.count, status.secondsPerAvatar);
 
   return (
     <div className="card plan" data-testid="plan">
@@ -182,9 +168,9 @@ function Plan({
             <Icon name="clock" /> Estimated time
           </dt>
           <dd data-testid="plan-eta">
-            {estimate
-              ? `About ${formatDuration(estimate.seconds)}${estimate.measured ? ' (measured on this computer)' : ' (typical; measured once it starts)'}`
-              : '—'}
+            {estimate === null
+              ? 'Estimating… this computer times the first avatars once the run starts'
+              : `About ${formatDuration(estimate)} (measured by the last run on this computer)`}
           </dd>
         </div>
       </dl>
@@ -196,8 +182,11 @@ function Rules({ status }: { status: AppStatus }) {
   const left = quotaLeft(status);
   const { settings, quota } = status;
   return (
-    <aside className="card rules" aria-label="Before you start" data-testid="rules">
-      <h2 className="card-title">Before you start</h2>
+    // A section, not an <aside>: a complementary landmark inside <main> is not top-level.
+    <section className="card rules" aria-labelledby="rules-title" data-testid="rules">
+      <h2 className="card-title" id="rules-title">
+        Before you start
+      </h2>
       <div className="rule">
         <span className="rule-icon">
           <Icon name="clock" />
@@ -241,7 +230,7 @@ function Rules({ status }: { status: AppStatus }) {
           <p className="rule-text">No upload, no account, no network: the model runs here.</p>
         </div>
       </div>
-    </aside>
+    </section>
   );
 }
 

@@ -1,4 +1,5 @@
-import { intakeIsCurrent, photosReady, verdictFor } from '../app/selectors.ts';
+import { plural, sentence } from '../app/format.ts';
+import { avatarsWaiting, intakeIsCurrent, photosReady, verdictFor } from '../app/selectors.ts';
 import { PHOTO_LIMITS, type LocalPhoto } from '../app/state.ts';
 import { useStore } from '../app/store.tsx';
 import { Dropzone } from '../components/Dropzone.tsx';
@@ -6,6 +7,9 @@ import { Icon } from '../components/Icon.tsx';
 import { Notice } from '../components/Notice.tsx';
 import { PhotoCard } from '../components/PhotoCard.tsx';
 import { Pill, Screen } from '../components/Screen.tsx';
+import { UndoNotice } from '../components/UndoNotice.tsx';
+import { usePhotoRemoval } from '../hooks/usePhotoRemoval.ts';
+import { OpenGalleryButton } from './OpenGalleryButton.tsx';
 
 let nextKey = 0;
 
@@ -31,10 +35,7 @@ export function IntakeScreen() {
   const add = async (files: File[]) => {
     dispatch({ type: 'photosAdded', payload: await Promise.all(files.map(readPhoto)) });
   };
-  const remove = (photo: LocalPhoto) => {
-    dispatch({ type: 'photoRemoved', payload: photo.key });
-    URL.revokeObjectURL(photo.previewUrl);
-  };
+  const { remove, undo, expire } = usePhotoRemoval(state, dispatch);
   const replace = async (old: LocalPhoto, file: File) => {
     dispatch({ type: 'photoReplaced', payload: { key: old.key, photo: await readPhoto(file) } });
     URL.revokeObjectURL(old.previewUrl);
@@ -43,6 +44,8 @@ export function IntakeScreen() {
   const report = intake.report;
   const refused = photos.length - accepted;
   const current = !intake.checking && report !== null && intakeIsCurrent(state);
+  const removed = state.removedPhoto;
+  const waiting = avatarsWaiting(state);
 
   return (
     <Screen
@@ -77,12 +80,32 @@ export function IntakeScreen() {
         </>
       }
     >
+      {waiting > 0 && (
+        <Notice
+          tone="info"
+          title="Your avatars wait in the gallery"
+          testId="avatars-waiting"
+          action={<OpenGalleryButton />}
+        >
+          {plural(waiting, 'avatar')} from your last run {waiting === 1 ? 'is' : 'are'} kept until
+          the deletion countdown ends. Export the ones you want to keep.
+        </Notice>
+      )}
       <Dropzone
         compact={photos.length > 0}
         disabled={photos.length >= PHOTO_LIMITS.max}
         onFiles={(files) => void add(files)}
       />
       {state.photoNotice && <Notice tone="warning">{state.photoNotice}</Notice>}
+      {removed && (
+        <UndoNotice
+          key={removed.photo.key}
+          message={`Removed ${removed.photo.name}.`}
+          undoLabel={`Undo removing ${removed.photo.name}`}
+          onUndo={undo}
+          onExpire={expire}
+        />
+      )}
       {intake.error && (
         <Notice tone="error" title="The photos could not be checked">
           {intake.error.message}
@@ -110,6 +133,7 @@ export function IntakeScreen() {
             return (
               <PhotoCard
                 key={photo.key}
+                photoKey={photo.key}
                 name={photo.name}
                 previewUrl={photo.previewUrl}
                 verdict={verdict ? { state: 'done', verdict } : { state: 'checking' }}
@@ -125,7 +149,7 @@ export function IntakeScreen() {
           ? `${accepted} of ${photos.length} photos accepted.` +
             report.verdicts
               .filter((verdict) => !verdict.ok)
-              .map((verdict) => ` ${verdict.name}: ${verdict.message ?? 'refused'}.`)
+              .map((verdict) => ` ${verdict.name}: ${sentence(verdict.message ?? 'refused')}`)
               .join('')
           : ''}
       </div>

@@ -1,12 +1,16 @@
-import type { RunPhase } from '../../../main/api/contract.ts';
+import { useState } from 'react';
+import type { AppStatus, RunPhase } from '../../../main/api/contract.ts';
 import { toApiError } from '../api.ts';
-import { formatDuration, plural } from '../app/format.ts';
+import { runSecondsLeft } from '../app/estimate.ts';
+import { formatDuration, formatNextAllowed, plural } from '../app/format.ts';
 import { useStore } from '../app/store.tsx';
+import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { Notice } from '../components/Notice.tsx';
 import { ProgressBar } from '../components/ProgressBar.tsx';
 import { Screen } from '../components/Screen.tsx';
 import { Spinner } from '../components/Spinner.tsx';
+import { OpenGalleryButton } from './OpenGalleryButton.tsx';
 
 const PHASES: Record<RunPhase, string> = {
   loading: 'Loading the model…',
@@ -18,16 +22,20 @@ const PHASES: Record<RunPhase, string> = {
 /** The run going on: overall progress with ETA, each avatar's progress, cancel; then its end. */
 export function RunProgress() {
   const { api, state, dispatch } = useStore();
+  const [confirmingCancel, setConfirmingCancel] = useState(false);
   const run = state.run;
-  if (!run) return null;
+  if (!run || state.status.state !== 'ready') return null;
+  const status = state.status.value;
   const gallery = state.gallery.find((entry) => entry.runId === run.runId);
   const avatars = gallery?.avatars ?? [];
   const progress = run.progress;
   const total = progress?.avatarsTotal ?? state.count;
-  const done = progress?.avatarsDone ?? avatars.length;
+  // The avatar's own event may come just before the progress that counts it.
+  const done = Math.max(progress?.avatarsDone ?? 0, avatars.length);
   const outcome = run.outcome;
 
   const cancel = () => {
+    setConfirmingCancel(false);
     dispatch({ type: 'cancelRequested' });
     api
       .cancelRun(run.runId)
@@ -44,6 +52,12 @@ export function RunProgress() {
 
   const byIndex = new Map(avatars.map((avatar) => [avatar.index, avatar]));
   const overallText = `${done} of ${plural(total, 'avatar')}`;
+  const left = runSecondsLeft(progress, total, status.secondsPerAvatar);
+  const eta = outcome
+    ? ''
+    : left === null
+      ? 'Estimating time left…'
+      : `About ${formatDuration(left)} left${progress?.etaSeconds === undefined ? ' (judging by the last run)' : ''}`;
 
   return (
     <Screen
@@ -66,16 +80,7 @@ export function RunProgress() {
               Back to the plan
             </button>
             <span className="action-hint" />
-            {avatars.length > 0 && (
-              <button
-                type="button"
-                className="button"
-                data-variant="primary"
-                onClick={() => dispatch({ type: 'stepChosen', payload: 'gallery' })}
-              >
-                Open the gallery <Icon name="arrowRight" />
-              </button>
-            )}
+            {avatars.length > 0 && <OpenGalleryButton />}
           </>
         ) : (
           <>
@@ -85,7 +90,8 @@ export function RunProgress() {
               className="button"
               data-variant="danger"
               disabled={run.cancelling}
-              onClick={cancel}
+              // Before the first avatar a cancel gives the day's run back: nothing to confirm.
+              onClick={() => (done > 0 ? setConfirmingCancel(true) : cancel())}
             >
               <Icon name="stop" /> {run.cancelling ? 'Cancelling…' : 'Cancel run'}
             </button>
@@ -111,7 +117,8 @@ export function RunProgress() {
           {outcome.error.message} Your uploaded photos were deleted.
         </Notice>
       )}
-      <div className="card run-card" aria-live="polite" aria-busy={!outcome}>
+      {/* Not a live region: it changes every step. App's run announcer speaks the milestones. */}
+      <div className="card run-card">
         <div className="run-overall">
           <div className="run-overall-text">
             <p className="run-count" data-testid="overall-count">
@@ -128,11 +135,7 @@ export function RunProgress() {
             </p>
           </div>
           <p className="run-eta" data-testid="eta">
-            {!outcome && progress?.etaSeconds !== undefined
-              ? `About ${formatDuration(progress.etaSeconds)} left`
-              : !outcome
-                ? 'Estimating time left…'
-                : ''}
+            {eta}
           </p>
         </div>
         <ProgressBar
@@ -186,6 +189,34 @@ export function RunProgress() {
           );
         })}
       </ol>
+      {confirmingCancel && !outcome && (
+        <ConfirmDialog
+          title="Cancel the run?"
+          confirmLabel="Cancel the run"
+          confirmIcon="stop"
+          keepLabel="Keep generating"
+          onConfirm={cancel}
+          onKeep={() => setConfirmingCancel(false)}
+          testId="confirm-cancel"
+        >
+          <p>{cancelCost(done, status)}</p>
+          <p>
+            The {plural(done, 'avatar')} made so far stay in the gallery until the deletion
+            countdown ends.
+          </p>
+        </ConfirmDialog>
+      )}
     </Screen>
   );
+}
+
+/** What a cancel after the first avatar costs: the run counts against the day's quota. */
+function cancelCost(done: number, status: AppStatus): string {
+  const { limit, used, nextAllowedAt } = status.quota;
+  const made = `${plural(done, 'avatar')} ${done === 1 ? 'is' : 'are'} made`;
+  if (limit === 1) {
+    const next = nextAllowedAt ? formatNextAllowed(nextAllowedAt) : '00:00 tomorrow';
+    return `${made}, so cancelling now still uses today's only run: the next one is allowed at ${next}.`;
+  }
+  return `${made}, so cancelling now still counts as run ${used} of the ${limit} allowed today.`;
 }

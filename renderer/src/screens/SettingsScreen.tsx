@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { ModelSummary, Settings } from '../../../main/api/contract.ts';
 import { toApiError } from '../api.ts';
+import { deviceLabel, deviceSentence } from '../app/device.ts';
 import { formatBytes, formatRetention } from '../app/format.ts';
 import type { Loadable, Theme } from '../app/state.ts';
 import { useStore } from '../app/store.tsx';
@@ -9,7 +10,6 @@ import { Icon } from '../components/Icon.tsx';
 import { Notice } from '../components/Notice.tsx';
 import { Pill, Screen } from '../components/Screen.tsx';
 import { Spinner } from '../components/Spinner.tsx';
-import { deviceLabel } from './GenerateScreen.tsx';
 import { ModelManager } from './ModelManager.tsx';
 import { TerminalHelp } from './ModelScreen.tsx';
 
@@ -169,11 +169,17 @@ export function SettingsScreen() {
           <p className="device-now" data-testid="settings-device">
             {deviceLabel(status)}
           </p>
-          {status.device?.fallbacks.map((fallback) => (
-            <p key={fallback.provider} className="field-hint">
-              {fallback.provider.toUpperCase()} not used: {fallback.reason}
-            </p>
-          ))}
+          <p data-testid="device-sentence">{deviceSentence(status)}</p>
+          {status.device && status.device.fallbacks.length > 0 && (
+            <details className="disclosure" data-testid="device-details">
+              <summary>Details for a technician</summary>
+              {status.device.fallbacks.map((fallback) => (
+                <p key={fallback.provider} className="field-hint">
+                  {fallback.provider.toUpperCase()}: {fallback.reason}
+                </p>
+              ))}
+            </details>
+          )}
           <p className="field-hint">
             Avatar Studio tries your GPU first and falls back to the CPU, saying why.
           </p>

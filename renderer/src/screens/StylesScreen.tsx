@@ -1,3 +1,5 @@
+import { useEffect, useState, type KeyboardEvent } from 'react';
+import type { StyleSummary } from '../../../main/api/contract.ts';
 import { toApiError } from '../api.ts';
 import { stylesReady } from '../app/selectors.ts';
 import { STYLE_LIMITS } from '../app/state.ts';
@@ -11,6 +13,15 @@ import { StyleCard } from '../components/StyleCard.tsx';
 export function StylesScreen() {
   const { api, state, dispatch } = useStore();
   const chosen = state.selectedStyles.length;
+
+  // Afresh on every visit: a LoRA installed or removed, or another default model, changes
+  // which styles can run. Quietly: the list on screen stays until the new one arrives.
+  useEffect(() => {
+    api
+      .listStyles()
+      .then((styles) => dispatch({ type: 'stylesLoaded', payload: styles }))
+      .catch(() => {});
+  }, [api, dispatch]);
 
   const reload = () => {
     dispatch({ type: 'stylesLoading' });
@@ -99,19 +110,85 @@ export function StylesScreen() {
         </EmptyState>
       )}
       {state.styles.state === 'ready' && state.styles.value.length > 0 && (
-        <ul className="style-grid" aria-label="Styles">
-          {state.styles.value.map((style) => (
-            <StyleCard
-              key={style.id}
-              name={style.name}
-              description={style.description}
-              previewUrl={api.imageUrl(style.preview)}
-              selected={state.selectedStyles.includes(style.id)}
-              onToggle={() => dispatch({ type: 'styleToggled', payload: style.id })}
-            />
-          ))}
-        </ul>
+        <StyleGrid styles={state.styles.value} />
       )}
     </Screen>
   );
+}
+
+/**
+ * The cards, one Tab stop (roving tabindex): the arrow keys move between them as laid out,
+ * Home and End to the first and last, Space or Enter chooses the focused one.
+ */
+function StyleGrid({ styles }: { styles: StyleSummary[] }) {
+  const { api, state, dispatch } = useStore();
+  const [focused, setFocused] = useState<string | null>(null);
+  const tabStop =
+    styles.find((s) => s.id === focused)?.id ??
+    styles.find((s) => state.selectedStyles.includes(s.id))?.id ??
+    styles[0]?.id;
+  return (
+    <>
+      <p id="style-grid-keys" className="visually-hidden">
+        Arrow keys move between the styles; Space or Enter chooses one.
+      </p>
+      <ul
+        className="style-grid"
+        aria-label="Styles"
+        aria-describedby="style-grid-keys"
+        onKeyDown={moveFocus}
+      >
+        {styles.map((style) => (
+          <StyleCard
+            key={style.id}
+            name={style.name}
+            description={style.description}
+            previewUrl={api.imageUrl(style.preview)}
+            lora={style.lora}
+            selected={state.selectedStyles.includes(style.id)}
+            tabbable={style.id === tabStop}
+            onToggle={() => dispatch({ type: 'styleToggled', payload: style.id })}
+            onFocus={() => setFocused(style.id)}
+          />
+        ))}
+      </ul>
+    </>
+  );
+}
+
+function moveFocus(event: KeyboardEvent<HTMLUListElement>) {
+  const cards = [...event.currentTarget.querySelectorAll<HTMLElement>('.style-card')];
+  const from = cards.findIndex((card) => card === document.activeElement);
+  if (from < 0 || event.altKey || event.ctrlKey || event.metaKey) return;
+  const to = target(event.key, from, cards.length, columns(cards));
+  if (to === undefined) return;
+  event.preventDefault();
+  cards[to]?.focus();
+}
+
+/** Where a key moves focus from card `from` of `count`, laid out `perRow` a row. */
+function target(key: string, from: number, count: number, perRow: number): number | undefined {
+  switch (key) {
+    case 'ArrowRight':
+      return Math.min(from + 1, count - 1);
+    case 'ArrowLeft':
+      return Math.max(from - 1, 0);
+    case 'ArrowDown':
+      return from + perRow < count ? from + perRow : from;
+    case 'ArrowUp':
+      return from - perRow >= 0 ? from - perRow : from;
+    case 'Home':
+      return 0;
+    case 'End':
+      return count - 1;
+    default:
+      return undefined;
+  }
+}
+
+/** Cards a row, as the grid lays them out now (it reflows with the window). */
+function columns(cards: HTMLElement[]): number {
+  const top = cards[0]?.getBoundingClientRect().top;
+  const next = cards.findIndex((card) => card.getBoundingClientRect().top !== top);
+  return next < 0 ? cards.length : next;
 }

@@ -15,7 +15,12 @@ export const statusLoaded = (state: AppState, status: AppStatus): AppState => ({
   step: status.activeRunId && !state.run ? 'generate' : state.step,
   run:
     status.activeRunId && !state.run
-      ? { runId: status.activeRunId, progress: null, cancelling: false, outcome: null }
+      ? {
+          runId: status.activeRunId,
+          progress: status.activeRunProgress,
+          cancelling: false,
+          outcome: null,
+        }
       : state.run,
   // A model job still going after a reload: show its progress and its cancel.
   modelJob: status.modelJob && !state.modelJob ? reattached(status.modelJob) : state.modelJob,

@@ -18,20 +18,33 @@ export const countdownsLoaded = (
   }),
 });
 
-/** Avatars of a run kept from before this page loaded (runs:avatars). */
+/**
+ * Avatars of a run from before this page loaded (runs:avatars): a kept run's final list, or a
+ * running run's so far (merged with those its events brought meanwhile). A page that opens on
+ * an empty studio while avatars wait opens the gallery.
+ */
 export const runAvatarsLoaded = (
   state: AppState,
-  { runId, avatars }: { runId: string; avatars: AvatarSummary[] },
-): AppState =>
-  state.gallery.some((run) => run.runId === runId && run.complete)
-    ? state
-    : {
-        ...state,
-        gallery: [
-          ...state.gallery.filter((run) => run.runId !== runId),
-          { runId, avatars, complete: true, deleted: false },
-        ],
-      };
+  { runId, avatars, complete }: { runId: string; avatars: AvatarSummary[]; complete: boolean },
+): AppState => {
+  const existing = state.gallery.find((run) => run.runId === runId);
+  if (existing?.complete) return state;
+  const arrived = (existing?.avatars ?? []).filter((a) => !avatars.some((b) => b.id === a.id));
+  const run = { runId, avatars: [...avatars, ...arrived], complete, deleted: false };
+  const others = state.gallery.filter((entry) => entry.runId !== runId);
+  const fresh =
+    state.view === 'studio' &&
+    state.step === 'photos' &&
+    state.photos.length === 0 &&
+    state.run === null &&
+    !state.gallery.some((entry) => entry.avatars.length > 0);
+  return {
+    ...state,
+    // The run going on first, as the gallery lists runs newest first.
+    gallery: complete ? [...others, run] : [run, ...others],
+    step: fresh && complete && avatars.length > 0 ? 'gallery' : state.step,
+  };
+};
 
 /** "Delete now" succeeded for one run, or for all when runId is undefined. */
 export const runsDeleted = (state: AppState, runId: string | undefined): AppState => ({

@@ -18,12 +18,30 @@ export const photosAdded = (state: AppState, added: LocalPhoto[]): AppState => {
   };
 };
 
-export const photoRemoved = (state: AppState, key: string): AppState => ({
-  ...state,
-  photos: state.photos.filter((photo) => photo.key !== key),
-  photoNotice: null,
-  startError: null,
-});
+/** Removed, but kept aside (its preview too) until Undo or the undo window ends. */
+export const photoRemoved = (state: AppState, key: string): AppState => {
+  const index = state.photos.findIndex((photo) => photo.key === key);
+  if (index < 0) return state;
+  return {
+    ...state,
+    photos: state.photos.filter((photo) => photo.key !== key),
+    removedPhoto: { photo: state.photos[index]!, index },
+    photoNotice: null,
+    startError: null,
+  };
+};
+
+/** Undo: the photo goes back where it was, unless the set is full meanwhile. */
+export const photoRestored = (state: AppState): AppState => {
+  const removed = state.removedPhoto;
+  if (!removed || state.photos.length >= PHOTO_LIMITS.max) return { ...state, removedPhoto: null };
+  const photos = [...state.photos];
+  photos.splice(Math.min(removed.index, photos.length), 0, removed.photo);
+  return { ...state, photos, removedPhoto: null, startError: null };
+};
+
+/** The undo window ended: the removal is final. */
+export const removalExpired = (state: AppState): AppState => ({ ...state, removedPhoto: null });
 
 export const photoReplaced = (
   state: AppState,

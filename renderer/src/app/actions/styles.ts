@@ -8,20 +8,37 @@ export const stylesLoading = (state: AppState): AppState => ({
   styles: { state: 'loading' },
 });
 
-export const stylesLoaded = (state: AppState, styles: StyleSummary[]): AppState => ({
-  ...state,
-  styles: { state: 'ready', value: styles },
-  // A style that left the catalogue cannot stay chosen.
-  selectedStyles: state.selectedStyles.filter((id) => styles.some((style) => style.id === id)),
-});
+/** Whether a style can be chosen: one whose LoRA is unavailable cannot (its card says why). */
+const isChoosable = (style: StyleSummary): boolean => style.lora?.available !== false;
+
+export const stylesLoaded = (state: AppState, styles: StyleSummary[]): AppState => {
+  // A style that left the catalogue, or whose LoRA went away, cannot stay chosen.
+  const kept = state.selectedStyles.filter((id) =>
+    styles.some((s) => s.id === id && isChoosable(s)),
+  );
+  const lost = styles.filter((s) => state.selectedStyles.includes(s.id) && !kept.includes(s.id));
+  return {
+    ...state,
+    styles: { state: 'ready', value: styles },
+    selectedStyles: kept,
+    ...(lost.length > 0 && {
+      styleNotice: `No longer chosen, as ${lost.length === 1 ? 'it' : 'they'} cannot run now: ${lost.map((s) => s.name).join(', ')}.`,
+    }),
+  };
+};
 
 export const stylesFailed = (state: AppState, error: ApiErrorShape): AppState => ({
   ...state,
   styles: { state: 'error', error },
 });
 
-/** Selects or unselects a style; a sixth is refused with a message, the choice unchanged. */
+/**
+ * Selects or unselects a style; a sixth is refused with a message, the choice unchanged; one that
+ * cannot run is not chosen (its card is disabled, saying why).
+ */
 export const styleToggled = (state: AppState, id: string): AppState => {
+  const style = state.styles.state === 'ready' ? state.styles.value.find((s) => s.id === id) : null;
+  if (style && !isChoosable(style)) return state;
   if (state.selectedStyles.includes(id)) {
     return {
       ...state,
