@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { SafetensorsFile } from '../weights/safetensors.ts';
+import { int8Weights } from '../models/int8-kernel.ts';
 import type { BuildOptions } from './build-options.ts';
 import { parseClipTextConfig, type ClipTextConfig } from './clip-text-config.ts';
 import { ModelConfigError } from './config-reader.ts';
@@ -16,6 +17,9 @@ import {
   runBase,
   sessionFrom,
 } from './testing/reference.ts';
+
+/** int8 builds use this CPU's weight limit, as the importer does. */
+const int8Layers = await int8Weights();
 
 type Model = 'sd1-tiny' | 'sd2-tiny';
 const MODELS: readonly Model[] = ['sd1-tiny', 'sd2-tiny'];
@@ -73,7 +77,7 @@ describe('buildTextEncoder', () => {
 
     for (const [variant, options] of [
       ['float16', { floatType: 'float16' }],
-      ['int8', { quantized: true }],
+      ['int8', { quantized: int8Layers }],
     ] as const) {
       it(`${model}: ${variant} builds, runs with float32 I/O and approximates fp32`, async () => {
         const { last } = await encode(model, [ids], options);

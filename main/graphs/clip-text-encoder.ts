@@ -50,7 +50,7 @@ export function buildTextEncoder(
   const g = new GraphBuilder('text_encoder', 0, floatType, options.external, weights);
   // LoRAs train the encoder layers' attention and MLP projections; never the embeddings.
   const lora = options.lora === false ? undefined : (layer: string) => layer.startsWith('encoder.');
-  const nn = new FullBlocks(g, options.quantized ?? false, lora);
+  const nn = new FullBlocks(g, options.quantized, lora);
   const width = config.hidden_size;
   const positions = config.max_position_embeddings;
 

@@ -48,7 +48,7 @@ export class ComponentGraph {
     // The seed only draws weights a source lacks; a builder with a source reads them all.
     this.g = new GraphBuilder(name, 0, floatType, options.external, weights);
     const lora = options.lora === false ? undefined : loraScope;
-    this.nn = new FullBlocks(this.g, options.quantized ?? false, lora);
+    this.nn = new FullBlocks(this.g, options.quantized, lora);
   }
 
   /** A float32 input, in the weights' dtype. */

@@ -1,13 +1,14 @@
 /**
  * Dynamic int8 quantization of one ONNX graph, in plain Node, writing exactly the pattern
- * onnxruntime.quantization.quantize_dynamic writes (per-tensor weights, activations quantized at
- * run time by DynamicQuantizeLinear):
+ * onnxruntime.quantization.quantize_dynamic writes (activations quantized at run time by
+ * DynamicQuantizeLinear; MatMul weights per column, Conv weights per tensor):
  *   MatMul(A, W)   → MatMulInteger(A_q, W_int8, A_zp, 0) → Cast(float) → Mul(A_scale · W_scale)
  *   Conv(X, W, b)  → ConvInteger(X_q, W_uint8, X_zp, W_zp) → Cast → Mul(X_scale · W_scale) → Add(b)
  * MatMul weights are symmetric int8; Conv weights uint8, the only type ORT's CPU ConvInteger takes.
  */
 import { ModelError } from './errors.ts';
 import { ExternalDataReader } from './external-data.ts';
+import { int8Weights, type Int8Weights } from './int8-kernel.ts';
 import {
   DataType,
   onnx,
@@ -27,18 +28,37 @@ export interface QuantizeStats {
 
 export interface Quantized {
   values: Int8Array | Uint8Array;
-  scale: number;
+  /** One scale, or one per output column (a [columns] tensor in the graph). */
+  scales: Float32Array;
   zeroPoint: number;
 }
 
-/** Symmetric int8, zero point 0 (quantize_dynamic's QInt8 default for MatMul weights). */
-export function quantizeInt8(w: Float32Array): Quantized {
-  let max = 0;
-  for (const v of w) max = Math.max(max, Math.abs(v));
-  const scale = max / 127 || 1;
+/**
+ * Symmetric int8 over [-limit, limit] per output column of a row-major [rows, columns] MatMul
+ * weight, zero point 0: quantize_dynamic's QInt8 with per_channel, and with limit 63 its
+ * reduce_range, for kernels that saturate (int8-kernel.ts). The zero point stays one scalar, so
+ * MatMulInteger runs the same kernel as per-tensor; only the dequantizing Mul broadcasts the
+ * scales. Per column, a column of small weights keeps its resolution (half of it under limit 63).
+ */
+export function quantizeInt8(
+  w: Float32Array,
+  columns: number,
+  limit: Int8Weights['limit'],
+): Quantized {
+  const scales = new Float32Array(columns);
+  for (let i = 0; i < w.length; i++) {
+    const c = i % columns;
+    scales[c] = Math.max(scales[c]!, Math.abs(w[i]!));
+  }
+  scales.forEach((max, c) => (scales[c] = max / limit || 1));
   const values = new Int8Array(w.length);
-  for (let i = 0; i < w.length; i++) values[i] = Math.round(w[i]! / scale);
-  return { values, scale, zeroPoint: 0 };
+  for (let i = 0; i < w.length; i++) values[i] = Math.round(w[i]! / scales[i % columns]!);
+  return { values, scales, zeroPoint: 0 };
+}
+
+/** The scales' tensor shape: a scalar, or [columns]. */
+export function scaleDims(q: Quantized): number[] {
+  return q.scales.length === 1 ? [] : [q.scales.length];
 }
 
 /** Asymmetric uint8 over [min(w, 0), max(w, 0)], so 0 stays exact (padding, ReLU zeros). */
@@ -53,7 +73,7 @@ export function quantizeUint8(w: Float32Array): Quantized {
   const zeroPoint = Math.round(-lo / scale);
   const clamped = new Uint8ClampedArray(w.length); // saturates, as quantization does
   for (let i = 0; i < w.length; i++) clamped[i] = Math.round(w[i]! / scale) + zeroPoint;
-  return { values: new Uint8Array(clamped.buffer), scale, zeroPoint };
+  return { values: new Uint8Array(clamped.buffer), scales: Float32Array.of(scale), zeroPoint };
 }
 
 /**
@@ -79,6 +99,7 @@ export async function quantizeModel(
     throw unsupported(displayName, 'has fp16 weights; upcast it to fp32 before quantizing');
   }
 
+  const { limit } = await int8Weights();
   const external = new ExternalDataReader(dir, displayName, 'QUANTIZE_UNSUPPORTED');
   try {
     const initializers = new Map(graph.initializer.map((t) => [t.name, t]));
@@ -118,12 +139,15 @@ export async function quantizeModel(
       let q = quantizedWeights.get(name);
       if (!q) {
         const floats = await external.floatsOf(tensor);
-        const w = kind === 'int8' ? quantizeInt8(floats) : quantizeUint8(floats);
+        const w =
+          kind === 'int8'
+            ? quantizeInt8(floats, Number(tensor.dims![1]), limit)
+            : quantizeUint8(floats);
         const type = kind === 'int8' ? DataType.INT8 : DataType.UINT8;
         const zero = kind === 'int8' ? Int8Array.of(w.zeroPoint) : Uint8Array.of(w.zeroPoint);
         q = [
           constant(`${name}_quantized`, type, (tensor.dims ?? []).map(Number), w.values),
-          constant(`${name}_scale`, DataType.FLOAT, [], Float32Array.of(w.scale)),
+          constant(`${name}_scale`, DataType.FLOAT, scaleDims(w), w.scales),
           constant(`${name}_zero_point`, type, [], zero),
         ];
         quantizedWeights.set(name, q);

@@ -14,6 +14,7 @@ import { parseClipTextConfig } from '../../graphs/clip-text-config.ts';
 import { buildTextEncoder } from '../../graphs/clip-text-encoder.ts';
 import { externalDataFile } from '../../graphs/external-data-file.ts';
 import type { GraphBuilder } from '../../graphs/onnx-graph.ts';
+import { int8Weights } from '../int8-kernel.ts';
 import { parseUnetConfig } from '../../graphs/unet-config.ts';
 import { buildUnet } from '../../graphs/unet.ts';
 import { parseVaeConfig } from '../../graphs/vae-config.ts';
@@ -176,6 +177,7 @@ async function buildComponents(
   options: BuildFolderOptions,
 ): Promise<void> {
   const precision = options.precision ?? 'fp32';
+  const int8 = precision === 'int8' ? await int8Weights() : undefined;
   for (const [done, component] of list.entries()) {
     options.signal?.throwIfAborted();
     options.onProgress?.({ component: component.name, done, total: list.length });
@@ -185,7 +187,7 @@ async function buildComponents(
     try {
       const graph = component.build({
         floatType: precision === 'fp16' ? 'float16' : 'float32',
-        quantized: precision === 'int8' && !component.keepFloat,
+        quantized: component.keepFloat ? undefined : int8,
         ...(external ? { external } : {}),
       });
       await writeFile(path.join(folder, 'model.onnx'), graph.encode());
