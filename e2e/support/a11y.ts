@@ -16,13 +16,10 @@ const SHOTS_DIR = fileURLToPath(new URL('../../test-results/screens', import.met
 /** The system's scheme, with motion reduced so colour transitions are over at once. */
 export async function useTheme(page: Page, theme: (typeof THEMES)[number]): Promise<void> {
   await page.emulateMedia({ colorScheme: theme, reducedMotion: 'reduce' });
-  // Even a 0.01 ms transition shows its old colour until the next frames have run.
+  // The new colours are computed at the next frames (a timer, should frames not come).
   await page.evaluate(`new Promise((done) => {
-    const settled = () =>
-      document.getAnimations().some((animation) => animation instanceof CSSTransition)
-        ? requestAnimationFrame(settled)
-        : done();
-    requestAnimationFrame(() => requestAnimationFrame(settled));
+    setTimeout(done, 250);
+    requestAnimationFrame(() => requestAnimationFrame(done));
   })`);
 }
 
