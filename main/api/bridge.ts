@@ -2,11 +2,14 @@ import type {
   ApiEvent,
   ApiEvents,
   ApiMethod,
-  AvatarStudioApi,
+  ExportRequest,
   ImageRef,
   ModelPick,
   Params,
+  PhotoUpload,
   Result,
+  RunRequest,
+  Settings,
 } from './contract.ts';
 
 /** How a host carries requests and events; the preload and the loopback shim each provide one. */
@@ -22,27 +25,37 @@ export interface Transport {
   addModel(pick: ModelPick): Promise<Result<'models:add'>>;
 }
 
-/** `window.avatarStudio` over a transport: the same object on both hosts. */
-export function createBridge(transport: Transport): AvatarStudioApi {
-  const none = {} as Record<string, never>;
+/**
+ * `window.avatarStudio` over a transport: the same object on both hosts. Each method's friendly
+ * name is given here only: AvatarStudioApi (contract.ts) is this object's type.
+ */
+export function createBridge(transport: Transport) {
+  const none = {};
   return {
     status: () => transport.invoke('app:status', none),
-    checkPhotos: (photos) => transport.invoke('photos:check', { photos }),
+    checkPhotos: (photos: PhotoUpload[]) => transport.invoke('photos:check', { photos }),
     listStyles: () => transport.invoke('styles:list', none),
-    startRun: (request) => transport.invoke('runs:start', request),
-    cancelRun: (runId) => transport.invoke('runs:cancel', { runId }),
+    startRun: (request: RunRequest) => transport.invoke('runs:start', request),
+    cancelRun: (runId: string) => transport.invoke('runs:cancel', { runId }),
     listRuns: () => transport.invoke('runs:list', none),
-    runAvatars: (runId) => transport.invoke('runs:avatars', { runId }),
-    deleteNow: (runId) => transport.invoke('runs:deleteNow', runId === undefined ? {} : { runId }),
-    exportAvatars: (request) => transport.invoke('export:avatars', request),
-    updateSettings: (patch) => transport.invoke('settings:update', patch),
+    runAvatars: (runId: string) => transport.invoke('runs:avatars', { runId }),
+    deleteNow: (runId?: string) =>
+      transport.invoke('runs:deleteNow', runId === undefined ? {} : { runId }),
+    exportAvatars: (request: ExportRequest) => transport.invoke('export:avatars', request),
+    updateSettings: (patch: Partial<Settings>) => transport.invoke('settings:update', patch),
     listModels: () => transport.invoke('models:list', none),
-    setDefaultModel: (id) => transport.invoke('models:setDefault', { id }),
+    setDefaultModel: (id: string) => transport.invoke('models:setDefault', { id }),
     modelCatalog: () => transport.invoke('models:catalog', none),
-    installModel: (id) => transport.invoke('models:install', { id }),
-    addModel: (pick) => transport.addModel(pick),
-    cancelModelJob: (jobId) => transport.invoke('models:cancel', { jobId }),
-    imageUrl: (ref) => transport.imageUrl(ref),
-    on: (event, listener) => transport.subscribe(event, listener),
+    installModel: (id: string) => transport.invoke('models:install', { id }),
+    /**
+     * Lets the user pick a checkpoint or a model folder and imports it; null when they closed
+     * the picker. Electron opens a native dialog in its main process; the loopback host's page
+     * shows the browser's picker and streams the files to the host first.
+     */
+    addModel: (pick: ModelPick) => transport.addModel(pick),
+    cancelModelJob: (jobId: string) => transport.invoke('models:cancel', { jobId }),
+    imageUrl: (ref: ImageRef) => transport.imageUrl(ref),
+    on: <E extends ApiEvent>(event: E, listener: (payload: ApiEvents[E]) => void) =>
+      transport.subscribe(event, listener),
   };
 }

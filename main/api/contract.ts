@@ -1,20 +1,22 @@
 /**
  * The one door between the UI and everything privileged. Both hosts serve exactly this: Electron's
- * preload (IPC) and the loopback host (HTTP on 127.0.0.1). It imports nothing of the project, so
- * the renderer's compile sees these types and nothing of Node.
+ * preload (IPC) and the loopback host (HTTP on 127.0.0.1). Its imports are types only, of modules
+ * that import nothing of Node, so the renderer's compile sees these types and nothing of Node, and
+ * its bundle gets no zod.
  *
+ * The methods and their params are declared once, in schema.ts; the types here derive from it.
  * The renderer is untrusted: every request is validated at the door (validate.ts), images travel
  * by id, never as paths, and errors cross intact as ApiError.
  */
+import type { z } from 'zod';
+import type { createBridge } from './bridge.ts';
+import type { API, imageRef, modelPick, modelUpload, photo, settings } from './schema.ts';
 
 export type ModelFamily = 'sd15' | 'turbo' | 'lcm';
 export type ProviderName = 'cpu' | 'cuda' | 'dml' | 'coreml';
 
 /** A photo as the user picked it: its file name (shown in every message) and its bytes. */
-export interface PhotoUpload {
-  name: string;
-  bytes: Uint8Array;
-}
+export type PhotoUpload = z.output<typeof photo>;
 
 export type PhotoVerdictCode =
   | 'UNREADABLE'
@@ -47,7 +49,7 @@ export interface IntakeReport {
 }
 
 /** Where an image comes from; the bridge turns it into a URL the page can load. */
-export type ImageRef = { kind: 'avatar'; id: string } | { kind: 'style'; id: string };
+export type ImageRef = z.output<typeof imageRef>;
 
 export interface StyleSummary {
   id: string;
@@ -99,26 +101,15 @@ export interface CatalogModel {
 }
 
 /** How the user picks a model they already have: a .safetensors checkpoint or a model folder. */
-export type ModelPick = 'file' | 'folder';
+export type ModelPick = z.output<typeof modelPick>;
 
 /** The diffusers folder files an upload may hold (configs, tokenizer files, safetensors weights). */
 export const MODEL_UPLOAD_EXTENSIONS = ['.json', '.txt', '.safetensors'] as const;
 
-/**
- * A model the page streams to the loopback host, which has no native dialog: the page picks it,
- * declares its files here, then sends each one to /upload/model/<jobId>/<path>. Electron's main
- * process opens its own dialog instead ({ pick }), so there no path or byte leaves the page.
- */
-export interface ModelUpload {
-  /** The picked file's or folder's name as the user sees it (never a path): names the model. */
-  name: string;
-  /** 'checkpoint': one .safetensors file; 'folder': a diffusers folder's files. */
-  kind: 'checkpoint' | 'folder';
-  /** Relative paths ('unet/config.json'), each with its exact size. */
-  files: { path: string; bytes: number }[];
-}
+/** A model the page streams to the loopback host (which has no native dialog); see schema.ts. */
+export type ModelUpload = z.output<typeof modelUpload>;
 
-export type ModelSource = { pick: ModelPick } | { upload: ModelUpload };
+export type ModelSource = Params<'models:add'>;
 
 /** A model job in progress: an install from the catalogue, or a model the user added. */
 export interface ModelJob {
@@ -155,14 +146,7 @@ export interface ModelFinishedEvent {
   error?: ApiErrorShape;
 }
 
-export interface Settings {
-  /** Seconds from a run's end to the deletion of its images: 0 to 86 400. */
-  retentionSeconds: number;
-  /** Delete uploads the moment the last avatar is generated. */
-  instantMode: boolean;
-  /** Generation runs per local calendar day. */
-  dailyRunLimit: number;
-}
+export type Settings = z.output<typeof settings>;
 
 export interface AppStatus {
   /** Null when no model is installed: the UI shows the model screen, not an error. */
@@ -187,12 +171,7 @@ export interface AppStatus {
   secondsPerAvatar: number | null;
 }
 
-export interface RunRequest {
-  photos: PhotoUpload[];
-  styleIds: string[];
-  /** 1–30. */
-  count: number;
-}
+export type RunRequest = Params<'runs:start'>;
 
 export interface AvatarSummary {
   /** The avatar's image id (ImageRef kind 'avatar'). */
@@ -239,13 +218,7 @@ export interface RunCountdown {
 export const EXPORT_SIZES = [256, 512, 1024] as const;
 export const EXPORT_FORMATS = ['png', 'jpeg', 'webp'] as const;
 
-export interface ExportRequest {
-  avatarIds: string[];
-  size: (typeof EXPORT_SIZES)[number];
-  format: (typeof EXPORT_FORMATS)[number];
-  /** Circular crop with transparent corners (PNG and WebP; JPEG gets a white background). */
-  circle: boolean;
-}
+export type ExportRequest = Params<'export:avatars'>;
 
 /** One image, or a zip when several were asked for; metadata stripped. */
 export interface ExportResult {
@@ -308,26 +281,13 @@ export class ApiError extends Error implements ApiErrorShape {
   }
 }
 
-/** Every request: its params and its result. The channel name is the key. */
-export interface ApiMethods {
-  'app:status': { params: Record<string, never>; result: AppStatus };
-  'photos:check': { params: { photos: PhotoUpload[] }; result: IntakeReport };
-  'styles:list': { params: Record<string, never>; result: StyleSummary[] };
-  'runs:start': { params: RunRequest; result: { runId: string } };
-  'runs:cancel': { params: { runId: string }; result: null };
-  'runs:list': { params: Record<string, never>; result: RunCountdown[] };
-  'runs:avatars': { params: { runId: string }; result: AvatarSummary[] };
-  'runs:deleteNow': { params: { runId?: string }; result: { runs: number; files: number } };
-  'export:avatars': { params: ExportRequest; result: ExportResult };
-  'settings:update': { params: Partial<Settings>; result: Settings };
-  'models:list': { params: Record<string, never>; result: ModelSummary[] };
-  'models:setDefault': { params: { id: string }; result: null };
-  'models:catalog': { params: Record<string, never>; result: CatalogModel[] };
-  'models:install': { params: { id: string }; result: { jobId: string } };
-  /** Null: the user closed the dialog without picking anything. */
-  'models:add': { params: ModelSource; result: { jobId: string } | null };
-  'models:cancel': { params: { jobId: string }; result: null };
-}
+/** Every request: its params and its result, as schema.ts declares them. */
+export type ApiMethods = {
+  [M in keyof typeof API]: {
+    params: z.output<(typeof API)[M]['params']>;
+    result: z.output<(typeof API)[M]['result']>;
+  };
+};
 export type ApiMethod = keyof ApiMethods;
 export type Params<M extends ApiMethod> = ApiMethods[M]['params'];
 export type Result<M extends ApiMethod> = ApiMethods[M]['result'];
@@ -347,30 +307,7 @@ export type ApiHandlers = { [M in ApiMethod]: (params: Params<M>) => Promise<Res
 
 /**
  * `window.avatarStudio`: one method per request (never a generic send), plus events and image
- * URLs. Built by createBridge (bridge.ts) over whichever transport the host provides.
+ * URLs. Built by createBridge (bridge.ts) over whichever transport the host provides; the bridge
+ * names each method, so its type is the bridge's.
  */
-export interface AvatarStudioApi {
-  status(): Promise<AppStatus>;
-  checkPhotos(photos: PhotoUpload[]): Promise<IntakeReport>;
-  listStyles(): Promise<StyleSummary[]>;
-  startRun(request: RunRequest): Promise<{ runId: string }>;
-  cancelRun(runId: string): Promise<null>;
-  listRuns(): Promise<RunCountdown[]>;
-  runAvatars(runId: string): Promise<AvatarSummary[]>;
-  deleteNow(runId?: string): Promise<{ runs: number; files: number }>;
-  exportAvatars(request: ExportRequest): Promise<ExportResult>;
-  updateSettings(patch: Partial<Settings>): Promise<Settings>;
-  listModels(): Promise<ModelSummary[]>;
-  setDefaultModel(id: string): Promise<null>;
-  modelCatalog(): Promise<CatalogModel[]>;
-  installModel(id: string): Promise<{ jobId: string }>;
-  /**
-   * Lets the user pick a checkpoint or a model folder and imports it; null when they closed the
-   * picker. Electron opens a native dialog in its main process; the loopback host's page shows the
-   * browser's picker and streams the files to the host first.
-   */
-  addModel(pick: ModelPick): Promise<{ jobId: string } | null>;
-  cancelModelJob(jobId: string): Promise<null>;
-  imageUrl(ref: ImageRef): string;
-  on<E extends ApiEvent>(event: E, listener: (payload: ApiEvents[E]) => void): () => void;
-}
+export type AvatarStudioApi = ReturnType<typeof createBridge>;

@@ -1,33 +1,13 @@
 import { ipcMain, type WebContents } from 'electron';
-import type { ApiMethod } from '../api/contract.ts';
+import { API_METHODS } from '../api/schema.ts';
 import type { AppService } from '../app/app-service.ts';
 import { callApi } from '../host/api-door.ts';
 import { EVENT_CHANNEL, isAppFrame } from './app-origin.ts';
 
-/** One IPC channel per api method; the compiler keeps this list complete. */
-const API_METHODS = Object.keys({
-  'app:status': true,
-  'photos:check': true,
-  'styles:list': true,
-  'runs:start': true,
-  'runs:cancel': true,
-  'runs:list': true,
-  'runs:avatars': true,
-  'runs:deleteNow': true,
-  'export:avatars': true,
-  'settings:update': true,
-  'models:list': true,
-  'models:setDefault': true,
-  'models:catalog': true,
-  'models:install': true,
-  'models:add': true,
-  'models:cancel': true,
-} satisfies Record<ApiMethod, true>) as ApiMethod[];
-
 /**
- * Answers each method's channel with an Outcome (the preload turns a failure back into a
- * rejection): the sender must be the app's own top frame, then the request passes the same door
- * as on the loopback host.
+ * One IPC channel per api method (schema.ts), each answered with an Outcome (the preload turns a
+ * failure back into a rejection): the sender must be the app's own top frame, then the request
+ * passes the same door as on the loopback host.
  */
 export function serveApiOverIpc(service: AppService): void {
   for (const method of API_METHODS) {

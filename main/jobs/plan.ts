@@ -1,5 +1,7 @@
-/** The largest run: the product promises up to 30 avatars. */
-export const MAX_AVATARS = 30;
+import { LIMITS } from '../api/limits.ts';
+
+/** The largest run the product promises. */
+export const MAX_AVATARS = LIMITS.avatars.max;
 
 export interface PlannedAvatar {
   /** 0-based position in the run; file names and progress count by it. */

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { LIMITS, type Range } from '../api/limits.ts';
 import { isModelId } from '../models/model-id.ts';
 import { StoreError } from './errors.ts';
 
@@ -20,14 +21,13 @@ export const DEFAULT_SETTINGS: Settings = {
   defaultModelId: null,
 };
 
-export const MAX_RETENTION_SECONDS = 24 * 60 * 60;
+const within = (value: unknown, { min, max }: Range): value is number =>
+  Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
 
 const VALIDATORS: { readonly [K in keyof Settings]: (value: unknown) => value is Settings[K] } = {
-  retentionSeconds: (value): value is number =>
-    Number.isInteger(value) && (value as number) >= 0 && (value as number) <= MAX_RETENTION_SECONDS,
+  retentionSeconds: (value): value is number => within(value, LIMITS.retentionSeconds),
   instantMode: (value): value is boolean => typeof value === 'boolean',
-  dailyRunLimit: (value): value is number =>
-    Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 1000,
+  dailyRunLimit: (value): value is number => within(value, LIMITS.dailyRunLimit),
   defaultModelId: (value): value is string | null => value === null || isModelId(value),
 };
 

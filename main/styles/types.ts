@@ -1,3 +1,4 @@
+import { LIMITS } from '../api/limits.ts';
 import type { Img2ImgRequest, ModelFamily } from '../engine/types.ts';
 import type { SchedulerName } from '../engine/schedulers/scheduler.ts';
 
@@ -16,7 +17,7 @@ export const MODEL_FAMILIES = Object.keys(FAMILIES) as readonly ModelFamily[];
 export type { ModelFamily };
 
 /** A run renders between one and this many styles. */
-export const MAX_STYLES_PER_RUN = 5;
+export const MAX_STYLES_PER_RUN = LIMITS.styles.max;
 
 /** How one style runs on one model family. */
 export interface FamilySettings {

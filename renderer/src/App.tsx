@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useReducer } from 'react';
 import type { AvatarStudioApi } from '../../main/api/contract.ts';
-import { toApiError } from './api.ts';
+import { loadStatus, loadStyles } from './app/actions/effects/app.ts';
 import { reducer } from './app/actions/index.ts';
 import { photosReady, runAnnouncement, runIsActive, stylesReady } from './app/selectors.ts';
 import { STEPS, initialState, type Step, type Theme } from './app/state.ts';
@@ -10,7 +10,6 @@ import { Icon } from './components/Icon.tsx';
 import { StepHeader } from './components/StepHeader.tsx';
 import { useCountdowns } from './hooks/useCountdowns.ts';
 import { useModelEvents } from './hooks/useModelEvents.ts';
-import { useNow } from './hooks/useNow.ts';
 import { usePhotoCheck } from './hooks/usePhotoCheck.ts';
 import { useRunEvents } from './hooks/useRunEvents.ts';
 import { useTheme } from './hooks/useTheme.ts';
@@ -27,35 +26,26 @@ const THEME_ICON = { system: 'monitor', light: 'sun', dark: 'moon' } as const;
 export function App({ api, savedTheme }: { api: AvatarStudioApi; savedTheme: Theme }) {
   const [state, dispatch] = useReducer(reducer, savedTheme, initialState);
 
-  const loadStatus = useCallback(() => {
-    api
-      .status()
-      .then((status) => dispatch({ type: 'statusLoaded', payload: status }))
-      .catch((error: unknown) => dispatch({ type: 'statusFailed', payload: toApiError(error) }));
-  }, [api]);
+  const refreshStatus = useCallback(() => void loadStatus({ api, dispatch }), [api]);
 
   useEffect(() => {
-    loadStatus();
-    api
-      .listStyles()
-      .then((styles) => dispatch({ type: 'stylesLoaded', payload: styles }))
-      .catch((error: unknown) => dispatch({ type: 'stylesFailed', payload: toApiError(error) }));
-  }, [api, loadStatus]);
+    refreshStatus();
+    void loadStyles({ api, dispatch });
+  }, [api, refreshStatus]);
 
   useRunEvents(api, dispatch);
   // A model just installed may be the first: the status says, and the studio opens.
-  useModelEvents(api, dispatch, loadStatus);
+  useModelEvents(api, dispatch, refreshStatus);
   usePhotoCheck(api, state.photos, dispatch);
   useTheme(state.theme);
-  const now = useNow(true);
-  const refreshRuns = useCountdowns(api, state, dispatch, now);
+  const refreshRuns = useCountdowns(api, state, dispatch);
 
   // The quota changes when a run starts or ends: keep the status current.
   const outcome = state.run?.outcome;
   const runId = state.run?.runId;
   useEffect(() => {
-    if (runId) loadStatus();
-  }, [runId, outcome, loadStatus]);
+    if (runId) refreshStatus();
+  }, [runId, outcome, refreshStatus]);
 
   const done: Record<Step, boolean> = {
     photos: photosReady(state),
@@ -125,7 +115,7 @@ export function App({ api, savedTheme }: { api: AvatarStudioApi; savedTheme: The
                   type="button"
                   className="button"
                   data-variant="primary"
-                  onClick={loadStatus}
+                  onClick={refreshStatus}
                 >
                   <Icon name="refresh" /> Try again
                 </button>
@@ -138,13 +128,13 @@ export function App({ api, savedTheme }: { api: AvatarStudioApi; savedTheme: The
             (state.view === 'settings' ? (
               <SettingsScreen />
             ) : !state.status.value.model ? (
-              <ModelScreen onCheckAgain={loadStatus} />
+              <ModelScreen onCheckAgain={refreshStatus} />
             ) : (
               <>
                 {state.step === 'photos' && <IntakeScreen />}
                 {state.step === 'styles' && <StylesScreen />}
                 {state.step === 'generate' && <GenerateScreen />}
-                {state.step === 'gallery' && <GalleryScreen now={now} refreshRuns={refreshRuns} />}
+                {state.step === 'gallery' && <GalleryScreen refreshRuns={refreshRuns} />}
               </>
             ))}
         </main>

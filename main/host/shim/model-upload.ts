@@ -11,7 +11,7 @@ import {
   type ModelPick,
   type ModelUpload,
 } from '../../api/contract.ts';
-import { isModelUploadPath } from '../../api/validate.ts';
+import { isModelUploadPath } from '../../api/door-limits.ts';
 import { uploadPath } from '../upload-route.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { AppStatus, PhotoVerdict, RunCountdown } from '../../../main/api/contract.ts';
+import type { AppStatus, PhotoVerdict } from '../../../main/api/contract.ts';
 import { plural } from './format.ts';
 import { PHOTO_LIMITS, STYLE_LIMITS, type AppState, type LocalPhoto } from './state.ts';
 
@@ -53,14 +53,32 @@ export function startBlocker(state: AppState): string | null {
   return null;
 }
 
+/** A run's deletion countdown as runs:list gave it: `seconds` left when the list was fetched. */
+export interface Deletion {
+  seconds: number;
+  fetchedAt: number;
+}
+
+/** Null while the run goes on (or is not listed): its countdown starts when it ends. */
+export function deletionOf(state: AppState, runId: string): Deletion | null {
+  const list = state.countdowns;
+  const seconds = list?.runs.find((run) => run.runId === runId)?.secondsUntilDeletion;
+  return list && typeof seconds === 'number' ? { seconds, fetchedAt: list.fetchedAt } : null;
+}
+
 /** Seconds left before a run's deletion, ticked down locally from when runs:list answered. */
-export function secondsLeft(
-  countdown: RunCountdown,
-  fetchedAt: number,
-  now: number,
-): number | null {
-  if (countdown.secondsUntilDeletion === null) return null;
-  return Math.max(0, countdown.secondsUntilDeletion - Math.floor((now - fetchedAt) / 1000));
+export function secondsLeft({ seconds, fetchedAt }: Deletion, now: number): number {
+  return Math.max(0, seconds - Math.floor((now - fetchedAt) / 1000));
+}
+
+/** When the first listed countdown reaches zero, the moment secondsLeft first says 0; or null. */
+export function firstZeroAt(state: AppState): number | null {
+  const list = state.countdowns;
+  if (!list) return null;
+  const zeros = list.runs.flatMap(({ secondsUntilDeletion: seconds }) =>
+    seconds === null ? [] : [list.fetchedAt + seconds * 1000],
+  );
+  return zeros.length > 0 ? Math.min(...zeros) : null;
 }
 
 /** Spoken progress comes every this many avatars: a few, never every step. */

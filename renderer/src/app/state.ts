@@ -8,6 +8,7 @@ import type {
   RunProgressEvent,
   StyleSummary,
 } from '../../../main/api/contract.ts';
+import { LIMITS } from '../../../main/api/limits.ts';
 
 export type Step = 'photos' | 'styles' | 'generate' | 'gallery';
 export type View = 'studio' | 'settings';
@@ -20,9 +21,9 @@ export const STEPS: readonly { id: Step; label: string }[] = [
   { id: 'gallery', label: 'Gallery' },
 ];
 
-export const PHOTO_LIMITS = { min: 3, max: 10 } as const;
-export const STYLE_LIMITS = { min: 1, max: 5 } as const;
-export const AVATAR_LIMITS = { min: 1, max: 30, initial: 12 } as const;
+export const PHOTO_LIMITS = LIMITS.photos;
+export const STYLE_LIMITS = LIMITS.styles;
+export const AVATAR_LIMITS = { ...LIMITS.avatars, initial: 12 } as const;
 
 /** A photo the user added: kept in memory only, sent with every check and with the run. */
 export interface LocalPhoto {
@@ -108,6 +109,8 @@ export interface AppState {
   gallery: GalleryRun[];
   /** runs:list as fetched, ticked down locally from fetchedAt. */
   countdowns: { runs: RunCountdown[]; fetchedAt: number } | null;
+  /** Why the last refresh of the runs or their avatars failed, until one succeeds. */
+  galleryError: ApiErrorShape | null;
   modelJob: ModelJobState | null;
   modelOutcome: ModelOutcome | null;
   /** Counts the models installed while this page is open: lists of models load again. */
@@ -133,6 +136,7 @@ export function initialState(theme: Theme): AppState {
     run: null,
     gallery: [],
     countdowns: null,
+    galleryError: null,
     modelJob: null,
     modelOutcome: null,
     modelsInstalled: 0,

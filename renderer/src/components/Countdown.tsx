@@ -1,15 +1,26 @@
 import { formatClock } from '../app/format.ts';
+import { secondsLeft, type Deletion } from '../app/selectors.ts';
+import { useNow } from '../hooks/useNow.ts';
 import { Icon } from './Icon.tsx';
 
-/** Time left before a run's images are deleted; announced politely, not every second. */
-export function Countdown({ seconds, total }: { seconds: number | null; total: number }) {
-  if (seconds === null) {
+/**
+ * Time left before a run's images are deleted, ticking by itself (only it re-renders each
+ * second); announced politely, not every second. `deletion` null: the run has not ended yet.
+ */
+export function Countdown({ deletion, total }: { deletion: Deletion | null; total: number }) {
+  if (deletion === null) {
     return (
       <span className="countdown" data-testid="countdown">
         <Icon name="clock" /> Deleted after the run ends
       </span>
     );
   }
+  return <Ticking deletion={deletion} total={total} />;
+}
+
+/** Mounted only while counting down, so its clock starts from the time it is first shown. */
+function Ticking({ deletion, total }: { deletion: Deletion; total: number }) {
+  const seconds = secondsLeft(deletion, useNow());
   // The host rounds up; never show more than the retention setting itself.
   const shown = total > 0 ? Math.min(seconds, total) : seconds;
   const fraction = total > 0 ? shown / total : 0;

@@ -1,7 +1,8 @@
-import { useCallback, useEffect, useRef } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { AvatarStudioApi } from '../../../main/api/contract.ts';
+import { refreshRuns } from '../app/actions/effects/gallery.ts';
 import type { Dispatch } from '../app/actions/index.ts';
-import { secondsLeft } from '../app/selectors.ts';
+import { firstZeroAt } from '../app/selectors.ts';
 import type { AppState } from '../app/state.ts';
 
 const REFRESH_MS = 15_000;
@@ -17,32 +18,12 @@ export function useCountdowns(
   api: AvatarStudioApi,
   state: AppState,
   dispatch: Dispatch,
-  now: number,
 ): () => void {
   const known = useRef<string[]>([]);
   known.current = state.gallery.map((run) => run.runId);
 
   const refresh = useCallback(() => {
-    api
-      .listRuns()
-      .then((runs) => {
-        dispatch({ type: 'countdownsLoaded', payload: { runs, fetchedAt: Date.now() } });
-        for (const run of runs) {
-          if (run.avatars === 0 || known.current.includes(run.runId)) continue;
-          // A run still going (a reload mid-run): its avatars so far; its events bring the rest.
-          const complete = run.status !== 'running';
-          api
-            .runAvatars(run.runId)
-            .then((avatars) =>
-              dispatch({
-                type: 'runAvatarsLoaded',
-                payload: { runId: run.runId, avatars, complete },
-              }),
-            )
-            .catch(() => undefined); // deleted meanwhile: the next refresh marks it
-        }
-      })
-      .catch(() => undefined); // the next refresh tries again; the countdown keeps ticking
+    void refreshRuns({ api, dispatch }, () => known.current);
   }, [api, dispatch]);
 
   useEffect(() => {
@@ -56,9 +37,7 @@ export function useCountdowns(
     if (outcome) refresh();
   }, [outcome, refresh]);
 
-  const list = state.countdowns;
-  const anyAtZero =
-    list !== null && list.runs.some((run) => secondsLeft(run, list.fetchedAt, now) === 0);
+  const anyAtZero = usePassed(firstZeroAt(state));
   useEffect(() => {
     if (!anyAtZero) return;
     const timer = setInterval(refresh, AFTER_ZERO_MS);
@@ -66,4 +45,15 @@ export function useCountdowns(
   }, [anyAtZero, refresh]);
 
   return refresh;
+}
+
+/** Whether the clock has passed `at`: one re-render then, not a clock ticking every second. */
+function usePassed(at: number | null): boolean {
+  const [passed, setPassed] = useState<number | null>(null);
+  useEffect(() => {
+    if (at === null) return;
+    const timer = setTimeout(() => setPassed(at), Math.max(0, at - Date.now()));
+    return () => clearTimeout(timer);
+  }, [at]);
+  return at !== null && passed === at;
 }

@@ -1,13 +1,14 @@
 import { useEffect, useState } from 'react';
 
-/** The current time, re-rendering every `intervalMs` while `active`. */
-export function useNow(active: boolean, intervalMs = 1000): number {
+/**
+ * The current time, re-rendering every `intervalMs`: for the leaf that shows a ticking time, so
+ * the clock re-renders only it.
+ */
+export function useNow(intervalMs = 1000): number {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
-    if (!active) return;
-    setNow(Date.now());
     const timer = setInterval(() => setNow(Date.now()), intervalMs);
     return () => clearInterval(timer);
-  }, [active, intervalMs]);
+  }, [intervalMs]);
   return now;
 }

@@ -4,37 +4,31 @@ import {
   EXPORT_SIZES,
   type AvatarSummary,
   type ExportRequest,
-  type ExportResult,
 } from '../../../main/api/contract.ts';
-import { toApiError } from '../api.ts';
+import type { Outcome } from '../app/actions/effects/context.ts';
+import { copyToClipboard, exportToFile } from '../app/actions/effects/export.ts';
 import { plural } from '../app/format.ts';
 import { useStore } from '../app/store.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { Notice } from '../components/Notice.tsx';
+import { SegmentedControl, type Segment } from '../components/SegmentedControl.tsx';
 import { useModal } from '../hooks/useModal.ts';
 
 type Size = ExportRequest['size'];
 type Format = ExportRequest['format'];
 
+const SIZES: Segment<Size>[] = EXPORT_SIZES.map((size) => ({
+  value: size,
+  label: `${size}×${size}`,
+}));
 const FORMAT_LABELS: Record<Format, string> = { png: 'PNG', jpeg: 'JPEG', webp: 'WebP' };
+const FORMATS: Segment<Format>[] = EXPORT_FORMATS.map((format) => ({
+  value: format,
+  label: FORMAT_LABELS[format],
+}));
 
-type Outcome = { tone: 'success' | 'error' | 'info'; message: string } | null;
-
-function toBlob(result: ExportResult): Blob {
-  return new Blob([new Uint8Array(result.bytes)], { type: result.mimeType });
-}
-
-/** Saves through the browser's download: the user picks where, the app never sees a path. */
-function download(result: ExportResult): void {
-  const url = URL.createObjectURL(toBlob(result));
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = result.fileName;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 30_000);
-}
+/** What the dialog's two buttons do: the one running shows it in its label. */
+const WORK = { export: exportToFile, copy: copyToClipboard };
 
 /**
  * Export one, several (a zip) or all avatars as profile pictures. Closed by its one Close button
@@ -49,59 +43,22 @@ export function ExportDialog({
   imageUrl: (id: string) => string;
   onClose: () => void;
 }) {
-  const { api } = useStore();
+  const store = useStore();
   const dialog = useModal();
   const [size, setSize] = useState<Size>(512);
   const [format, setFormat] = useState<Format>('png');
   const [circle, setCircle] = useState(false);
-  const [busy, setBusy] = useState<'export' | 'copy' | null>(null);
-  const [outcome, setOutcome] = useState<Outcome>(null);
+  const [busy, setBusy] = useState<keyof typeof WORK | null>(null);
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
   const single = avatars.length === 1;
   const first = avatars[0];
 
-  const request = (overrides: Partial<ExportRequest> = {}): ExportRequest => ({
-    avatarIds: avatars.map((avatar) => avatar.id),
-    size,
-    format,
-    circle,
-    ...overrides,
-  });
-
-  const save = async () => {
-    setBusy('export');
+  const run = async (work: keyof typeof WORK) => {
+    setBusy(work);
     setOutcome(null);
-    try {
-      const result = await api.exportAvatars(request());
-      download(result);
-      setOutcome({ tone: 'success', message: `Saved ${result.fileName}.` });
-    } catch (error) {
-      setOutcome({ tone: 'error', message: toApiError(error).message });
-    } finally {
-      setBusy(null);
-    }
-  };
-
-  const copy = async () => {
-    setBusy('copy');
-    setOutcome(null);
-    try {
-      if (!navigator.clipboard || typeof ClipboardItem === 'undefined') {
-        throw new Error(
-          'This system does not let apps put images on the clipboard; export the file instead.',
-        );
-      }
-      // The clipboard takes PNG everywhere; other formats are for files.
-      const result = await api.exportAvatars(request({ format: 'png' }));
-      await navigator.clipboard.write([new ClipboardItem({ 'image/png': toBlob(result) })]);
-      setOutcome({ tone: 'success', message: 'Copied to the clipboard as PNG.' });
-    } catch (error) {
-      setOutcome({
-        tone: 'error',
-        message: `Could not copy: ${toApiError(error).message}`,
-      });
-    } finally {
-      setBusy(null);
-    }
+    const request = { avatarIds: avatars.map((avatar) => avatar.id), size, format, circle };
+    setOutcome(await WORK[work](store, request));
+    setBusy(null);
   };
 
   return (
@@ -127,42 +84,20 @@ export function ExportDialog({
           {!single && <span className="export-stack">+{avatars.length - 1}</span>}
         </div>
         <div className="export-options">
-          <fieldset className="segmented-field">
-            <legend className="field-label">Size</legend>
-            <div className="segmented">
-              {EXPORT_SIZES.map((option) => (
-                <label key={option}>
-                  <input
-                    type="radio"
-                    name="export-size"
-                    value={option}
-                    checked={size === option}
-                    onChange={() => setSize(option)}
-                  />
-                  <span>
-                    {option}×{option}
-                  </span>
-                </label>
-              ))}
-            </div>
-          </fieldset>
-          <fieldset className="segmented-field">
-            <legend className="field-label">Format</legend>
-            <div className="segmented">
-              {EXPORT_FORMATS.map((option) => (
-                <label key={option}>
-                  <input
-                    type="radio"
-                    name="export-format"
-                    value={option}
-                    checked={format === option}
-                    onChange={() => setFormat(option)}
-                  />
-                  <span>{FORMAT_LABELS[option]}</span>
-                </label>
-              ))}
-            </div>
-          </fieldset>
+          <SegmentedControl
+            legend="Size"
+            name="export-size"
+            options={SIZES}
+            value={size}
+            onChange={setSize}
+          />
+          <SegmentedControl
+            legend="Format"
+            name="export-format"
+            options={FORMATS}
+            value={format}
+            onChange={setFormat}
+          />
           <label className="switch">
             <input
               type="checkbox"
@@ -199,7 +134,7 @@ export function ExportDialog({
             className="button"
             data-variant="secondary"
             disabled={busy !== null}
-            onClick={() => void copy()}
+            onClick={() => void run('copy')}
           >
             <Icon name="copy" /> {busy === 'copy' ? 'Copying…' : 'Copy to clipboard'}
           </button>
@@ -210,7 +145,7 @@ export function ExportDialog({
           className="button"
           data-variant="primary"
           disabled={busy !== null}
-          onClick={() => void save()}
+          onClick={() => void run('export')}
         >
           <Icon name="download" />{' '}
           {busy === 'export' ? 'Exporting…' : single ? 'Export' : 'Export zip'}

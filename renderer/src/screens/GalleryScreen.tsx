@@ -1,8 +1,8 @@
 import { useEffect, useRef, useState } from 'react';
 import type { AvatarSummary } from '../../../main/api/contract.ts';
-import { toApiError } from '../api.ts';
-import { plural } from '../app/format.ts';
-import { secondsLeft } from '../app/selectors.ts';
+import { deleteRunNow } from '../app/actions/effects/gallery.ts';
+import { plural, sentence } from '../app/format.ts';
+import { deletionOf } from '../app/selectors.ts';
 import type { GalleryRun } from '../app/state.ts';
 import { useStore } from '../app/store.tsx';
 import { AvatarCard } from '../components/AvatarCard.tsx';
@@ -22,8 +22,9 @@ function likenessLabel(identity: number | null): string {
   return 'Weak likeness';
 }
 
-export function GalleryScreen({ now, refreshRuns }: { now: number; refreshRuns: () => void }) {
-  const { api, state, dispatch } = useStore();
+export function GalleryScreen({ refreshRuns }: { refreshRuns: () => void }) {
+  const store = useStore();
+  const { api, state, dispatch } = store;
   const [selected, setSelected] = useState<string[]>([]);
   const [exporting, setExporting] = useState<AvatarSummary[] | null>(null);
   const [deleteError, setDeleteError] = useState<string | null>(null);
@@ -46,18 +47,17 @@ export function GalleryScreen({ now, refreshRuns }: { now: number; refreshRuns: 
   const all = kept.flatMap((run) => run.avatars);
   const chosen = all.filter((avatar) => selected.includes(avatar.id));
 
-  const deleteNow = (runId: string) => {
+  const deleteNow = async (runId: string) => {
     setConfirming(null);
     setDeleteError(null);
-    api
-      .deleteNow(runId)
-      .then(() => {
-        dispatch({ type: 'runsDeleted', payload: runId });
-        setSelected([]);
-        deletedJustNow.current = true;
-        refreshRuns();
-      })
-      .catch((error: unknown) => setDeleteError(toApiError(error).message));
+    const error = await deleteRunNow(store, runId);
+    if (error) {
+      setDeleteError(error.message);
+      return;
+    }
+    setSelected([]);
+    deletedJustNow.current = true;
+    refreshRuns();
   };
 
   useEffect(() => {
@@ -65,12 +65,6 @@ export function GalleryScreen({ now, refreshRuns }: { now: number; refreshRuns: 
     deletedJustNow.current = false;
     (emptyTitle.current ?? document.getElementById('gallery-title'))?.focus();
   });
-
-  const countdownOf = (run: GalleryRun) => {
-    const list = state.countdowns;
-    const countdown = list?.runs.find((entry) => entry.runId === run.runId);
-    return countdown && list ? secondsLeft(countdown, list.fetchedAt, now) : null;
-  };
 
   return (
     <Screen
@@ -112,6 +106,12 @@ export function GalleryScreen({ now, refreshRuns }: { now: number; refreshRuns: 
         )
       }
     >
+      {state.galleryError && (
+        <Notice tone="warning" title="The gallery could not be brought up to date">
+          {sentence(state.galleryError.message)} The countdowns go on from the last answer; Avatar
+          Studio asks again in a few seconds.
+        </Notice>
+      )}
       {deleteError && (
         <Notice tone="error" title="Could not delete">
           {deleteError}
@@ -145,55 +145,50 @@ export function GalleryScreen({ now, refreshRuns }: { now: number; refreshRuns: 
           they are made.
         </div>
       ))}
-      {kept.map((run) => {
-        const seconds = countdownOf(run);
-        return (
-          <section
-            key={run.runId}
-            className="run-section"
-            aria-label="Run"
-            data-testid="gallery-run"
-          >
-            <header className="run-section-header">
-              <div className="run-section-title">
-                <h2>{plural(run.avatars.length, 'avatar')}</h2>
-                {!run.complete && <Pill tone="accent">Still generating</Pill>}
-                {run.complete && <Pill>Best likeness first</Pill>}
-              </div>
-              <div className="run-section-actions">
-                <Countdown seconds={run.complete ? seconds : null} total={retention} />
-                <button
-                  type="button"
-                  className="button"
-                  data-variant="danger-ghost"
-                  onClick={() => setConfirming(run)}
-                  disabled={!run.complete}
-                >
-                  <Icon name="trash" /> Delete now
-                </button>
-              </div>
-            </header>
-            <ul className="avatar-grid" aria-label="Avatars">
-              {run.avatars.map((avatar) => (
-                <AvatarCard
-                  key={avatar.id}
-                  imageUrl={api.imageUrl({ kind: 'avatar', id: avatar.id })}
-                  styleName={styleName(avatar.styleId)}
-                  photo={avatar.photo}
-                  likeness={run.complete ? likenessLabel(avatar.identity) : null}
-                  selected={selected.includes(avatar.id)}
-                  onSelect={(on) =>
-                    setSelected((ids) =>
-                      on ? [...ids, avatar.id] : ids.filter((id) => id !== avatar.id),
-                    )
-                  }
-                  onExport={() => setExporting([avatar])}
-                />
-              ))}
-            </ul>
-          </section>
-        );
-      })}
+      {kept.map((run) => (
+        <section key={run.runId} className="run-section" aria-label="Run" data-testid="gallery-run">
+          <header className="run-section-header">
+            <div className="run-section-title">
+              <h2>{plural(run.avatars.length, 'avatar')}</h2>
+              {!run.complete && <Pill tone="accent">Still generating</Pill>}
+              {run.complete && <Pill>Best likeness first</Pill>}
+            </div>
+            <div className="run-section-actions">
+              <Countdown
+                deletion={run.complete ? deletionOf(state, run.runId) : null}
+                total={retention}
+              />
+              <button
+                type="button"
+                className="button"
+                data-variant="danger-ghost"
+                onClick={() => setConfirming(run)}
+                disabled={!run.complete}
+              >
+                <Icon name="trash" /> Delete now
+              </button>
+            </div>
+          </header>
+          <ul className="avatar-grid" aria-label="Avatars">
+            {run.avatars.map((avatar) => (
+              <AvatarCard
+                key={avatar.id}
+                imageUrl={api.imageUrl({ kind: 'avatar', id: avatar.id })}
+                styleName={styleName(avatar.styleId)}
+                photo={avatar.photo}
+                likeness={run.complete ? likenessLabel(avatar.identity) : null}
+                selected={selected.includes(avatar.id)}
+                onSelect={(on) =>
+                  setSelected((ids) =>
+                    on ? [...ids, avatar.id] : ids.filter((id) => id !== avatar.id),
+                  )
+                }
+                onExport={() => setExporting([avatar])}
+              />
+            ))}
+          </ul>
+        </section>
+      ))}
       {kept.length === 0 && deleted.length > 0 && (
         <p className="visually-hidden" role="status" data-testid="gallery-deleted">
           Your avatars were deleted.
@@ -205,7 +200,7 @@ export function GalleryScreen({ now, refreshRuns }: { now: number; refreshRuns: 
           confirmLabel={`Delete ${plural(confirming.avatars.length, 'avatar')}`}
           confirmIcon="trash"
           keepLabel="Keep them"
-          onConfirm={() => deleteNow(confirming.runId)}
+          onConfirm={() => void deleteNow(confirming.runId)}
           onKeep={() => setConfirming(null)}
           testId="confirm-delete"
         >

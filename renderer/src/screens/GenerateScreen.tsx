@@ -1,5 +1,5 @@
 import type { AppStatus, ApiErrorShape } from '../../../main/api/contract.ts';
-import { toApiError } from '../api.ts';
+import { startRun } from '../app/actions/effects/run.ts';
 import { deviceLabel } from '../app/device.ts';
 import { secondsFor } from '../app/estimate.ts';
 import { formatDuration, formatNextAllowed, formatRetention, plural } from '../app/format.ts';
@@ -12,29 +12,11 @@ import { Pill, Screen } from '../components/Screen.tsx';
 import { RunProgress } from './RunProgress.tsx';
 
 export function GenerateScreen() {
-  const { api, state, dispatch } = useStore();
+  const store = useStore();
+  const { state, dispatch } = store;
   if (state.status.state !== 'ready') return null;
   const status = state.status.value;
   const live = state.run;
-
-  const start = () => {
-    dispatch({ type: 'runStarting' });
-    api
-      .startRun({
-        photos: state.photos.map(({ name, bytes }) => ({ name, bytes })),
-        styleIds: state.selectedStyles,
-        count: state.count,
-      })
-      .then(({ runId }) => dispatch({ type: 'runStarted', payload: runId }))
-      .catch((error: unknown) => {
-        dispatch({ type: 'runRefused', payload: toApiError(error) });
-        // The quota or a setting may have changed under us.
-        api.status().then(
-          (fresh) => dispatch({ type: 'statusLoaded', payload: fresh }),
-          () => undefined,
-        );
-      });
-  };
 
   // A run going, or one that ended early (cancelled, failed) and says so; a finished one is in
   // the gallery, and this screen is the plan again (with the day's run now used).
@@ -68,7 +50,7 @@ export function GenerateScreen() {
             data-variant="primary"
             data-size="lg"
             disabled={blocker !== null || state.starting}
-            onClick={start}
+            onClick={() => void startRun(store, state)}
           >
             <Icon name="sparkles" />
             {state.starting ? 'Starting…' : `Generate ${plural(state.count, 'avatar')}`}

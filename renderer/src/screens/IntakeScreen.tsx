@@ -1,6 +1,7 @@
+import { addPhotos, replacePhoto } from '../app/actions/effects/photos.ts';
 import { plural, sentence } from '../app/format.ts';
 import { avatarsWaiting, intakeIsCurrent, photosReady, verdictFor } from '../app/selectors.ts';
-import { PHOTO_LIMITS, type LocalPhoto } from '../app/state.ts';
+import { PHOTO_LIMITS } from '../app/state.ts';
 import { useStore } from '../app/store.tsx';
 import { Dropzone } from '../components/Dropzone.tsx';
 import { Icon } from '../components/Icon.tsx';
@@ -11,19 +12,6 @@ import { UndoNotice } from '../components/UndoNotice.tsx';
 import { usePhotoRemoval } from '../hooks/usePhotoRemoval.ts';
 import { OpenGalleryButton } from './OpenGalleryButton.tsx';
 
-let nextKey = 0;
-
-/** Reads a picked or dropped file into memory: the page sends bytes and a name, never a path. */
-async function readPhoto(file: File): Promise<LocalPhoto> {
-  const bytes = new Uint8Array(await file.arrayBuffer());
-  return {
-    key: `photo-${++nextKey}`,
-    name: file.name,
-    bytes,
-    previewUrl: URL.createObjectURL(new Blob([bytes], { type: file.type || 'image/*' })),
-  };
-}
-
 export function IntakeScreen() {
   const { state, dispatch } = useStore();
   const { photos, intake } = state;
@@ -32,14 +20,7 @@ export function IntakeScreen() {
   const countTone =
     photos.length === 0 ? 'neutral' : photos.length < PHOTO_LIMITS.min ? 'warning' : 'success';
 
-  const add = async (files: File[]) => {
-    dispatch({ type: 'photosAdded', payload: await Promise.all(files.map(readPhoto)) });
-  };
   const { remove, undo, expire } = usePhotoRemoval(state, dispatch);
-  const replace = async (old: LocalPhoto, file: File) => {
-    dispatch({ type: 'photoReplaced', payload: { key: old.key, photo: await readPhoto(file) } });
-    URL.revokeObjectURL(old.previewUrl);
-  };
 
   const report = intake.report;
   const refused = photos.length - accepted;
@@ -94,7 +75,7 @@ export function IntakeScreen() {
       <Dropzone
         compact={photos.length > 0}
         disabled={photos.length >= PHOTO_LIMITS.max}
-        onFiles={(files) => void add(files)}
+        onFiles={(files) => void addPhotos({ dispatch }, files)}
       />
       {state.photoNotice && <Notice tone="warning">{state.photoNotice}</Notice>}
       {removed && (
@@ -138,7 +119,7 @@ export function IntakeScreen() {
                 previewUrl={photo.previewUrl}
                 verdict={verdict ? { state: 'done', verdict } : { state: 'checking' }}
                 onRemove={() => remove(photo)}
-                onReplace={(file) => void replace(photo, file)}
+                onReplace={(file) => void replacePhoto({ dispatch }, photo, file)}
               />
             );
           })}

@@ -1,6 +1,11 @@
 import { useEffect, useState } from 'react';
 import type { CatalogModel, ModelPick } from '../../../main/api/contract.ts';
-import { toApiError } from '../api.ts';
+import {
+  addModel,
+  cancelModelJob,
+  installModel,
+  loadCatalog,
+} from '../app/actions/effects/models.ts';
 import type { Loadable, ModelOrigin } from '../app/state.ts';
 import { useStore } from '../app/store.tsx';
 import { CatalogCard } from '../components/CatalogCard.tsx';
@@ -23,55 +28,26 @@ const sameOrigin = (a: ModelOrigin, b: ModelOrigin): boolean =>
  * that started it, and a polite live region says what is happening.
  */
 export function ModelManager({ level = 2 }: { level?: 2 | 3 }) {
-  const { api, state, dispatch } = useStore();
+  const store = useStore();
+  const { api, state } = store;
   const [catalog, setCatalog] = useState<Loadable<CatalogModel[]>>({ state: 'loading' });
   const [reviewing, setReviewing] = useState<string | null>(null);
   const job = state.modelJob;
   // A job counts once the host runs it: an open picker blocks nothing.
   const running = job !== null && (job.jobId !== null || job.progress !== null);
 
-  const loadCatalog = () => {
-    api
-      .modelCatalog()
-      .then((value) => setCatalog({ state: 'ready', value }))
-      .catch((error: unknown) => setCatalog({ state: 'error', error: toApiError(error) }));
-  };
-  useEffect(loadCatalog, [api, state.modelsInstalled]);
+  // Again once a model job installed one: its card says so.
+  useEffect(() => {
+    void loadCatalog({ api }).then(setCatalog);
+  }, [api, state.modelsInstalled]);
 
   const install = (model: CatalogModel) => {
     setReviewing(null);
-    dispatch({
-      type: 'modelJobRequested',
-      payload: { origin: { kind: 'install', id: model.id }, name: model.name },
-    });
-    api
-      .installModel(model.id)
-      .then(({ jobId }) => dispatch({ type: 'modelJobStarted', payload: jobId }))
-      .catch((error: unknown) => dispatch({ type: 'modelJobRefused', payload: toApiError(error) }));
-  };
-
-  const add = (pick: ModelPick) => {
-    dispatch({ type: 'modelJobRequested', payload: { origin: { kind: 'add' }, name: null } });
-    api
-      .addModel(pick)
-      .then((started) =>
-        dispatch(
-          started
-            ? { type: 'modelJobStarted', payload: started.jobId }
-            : { type: 'modelJobNotStarted' },
-        ),
-      )
-      .catch((error: unknown) => dispatch({ type: 'modelJobRefused', payload: toApiError(error) }));
+    void installModel(store, model);
   };
 
   const cancel = () => {
-    if (!job?.jobId) return;
-    dispatch({ type: 'modelCancelRequested' });
-    api
-      .cancelModelJob(job.jobId)
-      .catch((error: unknown) =>
-        dispatch({ type: 'modelCancelFailed', payload: toApiError(error) }),
-      );
+    if (job?.jobId) void cancelModelJob(store, job.jobId);
   };
 
   /** The job's progress, or how it ended, where `origin`'s control is. */
@@ -146,7 +122,7 @@ export function ModelManager({ level = 2 }: { level?: 2 | 3 }) {
               className="button"
               data-variant="secondary"
               disabled={running}
-              onClick={() => add(pick)}
+              onClick={() => void addModel(store, pick)}
             >
               <Icon name="box" /> {label}
             </button>

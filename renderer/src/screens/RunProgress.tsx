@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { AppStatus, RunPhase } from '../../../main/api/contract.ts';
-import { toApiError } from '../api.ts';
+import { cancelRun } from '../app/actions/effects/run.ts';
 import { runSecondsLeft } from '../app/estimate.ts';
 import { formatDuration, formatNextAllowed, plural } from '../app/format.ts';
 import { useStore } from '../app/store.tsx';
@@ -21,7 +21,8 @@ const PHASES: Record<RunPhase, string> = {
 
 /** The run going on: overall progress with ETA, each avatar's progress, cancel; then its end. */
 export function RunProgress() {
-  const { api, state, dispatch } = useStore();
+  const store = useStore();
+  const { api, state, dispatch } = store;
   const [confirmingCancel, setConfirmingCancel] = useState(false);
   const run = state.run;
   if (!run || state.status.state !== 'ready') return null;
@@ -36,10 +37,7 @@ export function RunProgress() {
 
   const cancel = () => {
     setConfirmingCancel(false);
-    dispatch({ type: 'cancelRequested' });
-    api
-      .cancelRun(run.runId)
-      .catch((error: unknown) => dispatch({ type: 'cancelFailed', payload: toApiError(error) }));
+    void cancelRun(store, run.runId);
   };
 
   const title = !outcome

@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'react';
 import type { ModelSummary, Settings } from '../../../main/api/contract.ts';
-import { toApiError } from '../api.ts';
+import type { Outcome } from '../app/actions/effects/context.ts';
+import { loadModels, makeDefaultModel } from '../app/actions/effects/models.ts';
+import { saveSettings } from '../app/actions/effects/settings.ts';
 import { deviceLabel, deviceSentence } from '../app/device.ts';
 import { formatBytes, formatRetention } from '../app/format.ts';
 import type { Loadable, Theme } from '../app/state.ts';
@@ -9,62 +11,44 @@ import { EmptyState } from '../components/EmptyState.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { Notice } from '../components/Notice.tsx';
 import { Pill, Screen } from '../components/Screen.tsx';
+import { SegmentedControl, type Segment } from '../components/SegmentedControl.tsx';
 import { Spinner } from '../components/Spinner.tsx';
 import { ModelManager } from './ModelManager.tsx';
 import { TerminalHelp } from './ModelScreen.tsx';
 
 const RETENTION_CHOICES = [60, 300, 900, 3600, 86_400];
-const THEMES: { id: Theme; label: string }[] = [
-  { id: 'system', label: 'System' },
-  { id: 'light', label: 'Light' },
-  { id: 'dark', label: 'Dark' },
+const THEMES: Segment<Theme>[] = [
+  { value: 'system', label: 'System' },
+  { value: 'light', label: 'Light' },
+  { value: 'dark', label: 'Dark' },
 ];
 
 export function SettingsScreen() {
-  const { api, state, dispatch } = useStore();
+  const store = useStore();
+  const { api, state, dispatch } = store;
   const [models, setModels] = useState<Loadable<ModelSummary[]>>({ state: 'loading' });
-  const [saveState, setSaveState] = useState<{ tone: 'success' | 'error'; message: string } | null>(
-    null,
-  );
+  const [saveState, setSaveState] = useState<Outcome | null>(null);
 
-  const loadModels = () => {
+  const reloadModels = () => {
     setModels({ state: 'loading' });
-    api
-      .listModels()
-      .then((value) => setModels({ state: 'ready', value }))
-      .catch((error: unknown) => setModels({ state: 'error', error: toApiError(error) }));
+    void loadModels({ api }).then(setModels);
   };
   // Again once a model job installed one.
-  useEffect(loadModels, [api, state.modelsInstalled]);
+  useEffect(reloadModels, [api, state.modelsInstalled]);
 
   if (state.status.state !== 'ready') return null;
   const status = state.status.value;
   const { settings } = status;
 
-  const save = (patch: Partial<Settings>) => {
+  const save = async (patch: Partial<Settings>) => {
     setSaveState(null);
-    api
-      .updateSettings(patch)
-      .then((saved) => {
-        dispatch({ type: 'settingsSaved', payload: saved });
-        setSaveState({ tone: 'success', message: 'Saved.' });
-      })
-      .catch((error: unknown) =>
-        setSaveState({ tone: 'error', message: toApiError(error).message }),
-      );
+    setSaveState(await saveSettings(store, patch));
   };
 
-  const makeDefault = (id: string) => {
-    api
-      .setDefaultModel(id)
-      .then(() => Promise.all([api.status(), api.listModels()]))
-      .then(([fresh, list]) => {
-        dispatch({ type: 'statusLoaded', payload: fresh });
-        setModels({ state: 'ready', value: list });
-      })
-      .catch((error: unknown) =>
-        setSaveState({ tone: 'error', message: toApiError(error).message }),
-      );
+  const makeDefault = async (id: string) => {
+    const list = await makeDefaultModel(store, id);
+    if (list.state === 'ready') setModels(list);
+    else setSaveState({ tone: 'error', message: list.error.message });
   };
 
   const listed = (id: string) => models.state === 'ready' && models.value.some((m) => m.id === id);
@@ -111,7 +95,7 @@ export function SettingsScreen() {
                   type="button"
                   className="button"
                   data-variant="secondary"
-                  onClick={loadModels}
+                  onClick={reloadModels}
                 >
                   Try again
                 </button>
@@ -144,7 +128,7 @@ export function SettingsScreen() {
                     type="radio"
                     name="default-model"
                     checked={model.isDefault}
-                    onChange={() => makeDefault(model.id)}
+                    onChange={() => void makeDefault(model.id)}
                   />
                   <span className="model-text">
                     <span className="model-name">{model.name}</span>
@@ -197,7 +181,7 @@ export function SettingsScreen() {
               id="retention"
               className="select"
               value={settings.retentionSeconds}
-              onChange={(event) => save({ retentionSeconds: Number(event.target.value) })}
+              onChange={(event) => void save({ retentionSeconds: Number(event.target.value) })}
             >
               {retentionChoices.map((seconds) => (
                 <option key={seconds} value={seconds}>
@@ -213,7 +197,7 @@ export function SettingsScreen() {
             <input
               type="checkbox"
               checked={settings.instantMode}
-              onChange={(event) => save({ instantMode: event.target.checked })}
+              onChange={(event) => void save({ instantMode: event.target.checked })}
             />
             <span className="switch-track" aria-hidden="true" />
             <span>
@@ -242,7 +226,7 @@ export function SettingsScreen() {
               defaultValue={settings.dailyRunLimit}
               onBlur={(event) => {
                 const value = Number(event.target.value);
-                if (value !== settings.dailyRunLimit) save({ dailyRunLimit: value });
+                if (value !== settings.dailyRunLimit) void save({ dailyRunLimit: value });
               }}
             />
             <p className="field-hint">
@@ -256,22 +240,13 @@ export function SettingsScreen() {
           <h2 id="settings-look" className="card-title">
             <Icon name="sun" /> Appearance
           </h2>
-          <fieldset className="segmented-field">
-            <legend className="field-label">Theme</legend>
-            <div className="segmented">
-              {THEMES.map((theme) => (
-                <label key={theme.id}>
-                  <input
-                    type="radio"
-                    name="theme"
-                    checked={state.theme === theme.id}
-                    onChange={() => dispatch({ type: 'themeChosen', payload: theme.id })}
-                  />
-                  <span>{theme.label}</span>
-                </label>
-              ))}
-            </div>
-          </fieldset>
+          <SegmentedControl
+            legend="Theme"
+            name="theme"
+            options={THEMES}
+            value={state.theme}
+            onChange={(theme) => dispatch({ type: 'themeChosen', payload: theme })}
+          />
         </section>
       </div>
     </Screen>

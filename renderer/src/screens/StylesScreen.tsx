@@ -1,6 +1,6 @@
 import { useEffect, useState, type KeyboardEvent } from 'react';
 import type { StyleSummary } from '../../../main/api/contract.ts';
-import { toApiError } from '../api.ts';
+import { loadStyles, reloadStyles } from '../app/actions/effects/app.ts';
 import { stylesReady } from '../app/selectors.ts';
 import { STYLE_LIMITS } from '../app/state.ts';
 import { useStore } from '../app/store.tsx';
@@ -11,25 +11,16 @@ import { Pill, Screen } from '../components/Screen.tsx';
 import { StyleCard } from '../components/StyleCard.tsx';
 
 export function StylesScreen() {
-  const { api, state, dispatch } = useStore();
+  const store = useStore();
+  const { api, state, dispatch } = store;
   const chosen = state.selectedStyles.length;
 
   // Afresh on every visit: a LoRA installed or removed, or another default model, changes
-  // which styles can run. Quietly: the list on screen stays until the new one arrives.
+  // which styles can run. Quietly: the list on screen stays until the new one arrives (and,
+  // should the request fail, stays with a notice saying it may be out of date).
   useEffect(() => {
-    api
-      .listStyles()
-      .then((styles) => dispatch({ type: 'stylesLoaded', payload: styles }))
-      .catch(() => {});
+    void loadStyles({ api, dispatch });
   }, [api, dispatch]);
-
-  const reload = () => {
-    dispatch({ type: 'stylesLoading' });
-    api
-      .listStyles()
-      .then((styles) => dispatch({ type: 'stylesLoaded', payload: styles }))
-      .catch((error: unknown) => dispatch({ type: 'stylesFailed', payload: toApiError(error) }));
-  };
 
   return (
     <Screen
@@ -96,7 +87,12 @@ export function StylesScreen() {
           tone="error"
           title="The styles could not be loaded"
           action={
-            <button type="button" className="button" data-variant="secondary" onClick={reload}>
+            <button
+              type="button"
+              className="button"
+              data-variant="secondary"
+              onClick={() => void reloadStyles(store)}
+            >
               <Icon name="refresh" /> Try again
             </button>
           }

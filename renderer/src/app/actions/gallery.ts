@@ -1,4 +1,4 @@
-import type { AvatarSummary, RunCountdown } from '../../../../main/api/contract.ts';
+import type { ApiErrorShape, AvatarSummary, RunCountdown } from '../../../../main/api/contract.ts';
 import type { AppState } from '../state.ts';
 
 /** The gallery's runs and their deletion countdowns. */
@@ -9,6 +9,7 @@ export const countdownsLoaded = (
 ): AppState => ({
   ...state,
   countdowns: { runs, fetchedAt },
+  galleryError: null,
   // A run the sweeper deleted (gone from the list, or no avatars left) is marked, not hidden:
   // the gallery says its avatars were deleted as promised.
   gallery: state.gallery.map((run) => {
@@ -16,6 +17,12 @@ export const countdownsLoaded = (
     const gone = !countdown || (countdown.status !== 'running' && countdown.avatars === 0);
     return gone && run.complete ? { ...run, avatars: [], deleted: true } : run;
   }),
+});
+
+/** The countdowns keep ticking from the last list; the gallery says they may be out of date. */
+export const galleryRefreshFailed = (state: AppState, error: ApiErrorShape): AppState => ({
+  ...state,
+  galleryError: error,
 });
 
 /**

@@ -8,7 +8,9 @@ import * as styles from './styles.ts';
 
 /**
  * Every action is a data transformation `(state, payload) → state`, named for what happened.
- * The reducer only looks them up: the logic lives in the action files, one per area.
+ * The reducer only looks them up: the logic lives in the action files, one per area. The work
+ * with the host (requests, files, the clipboard) is done by the effects in effects/, named for
+ * what the user asked, which dispatch these as it happens: screens call those, never the bridge.
  */
 const actions = { ...app, ...photos, ...styles, ...run, ...gallery, ...models };
 

@@ -18,6 +18,12 @@ export const photosAdded = (state: AppState, added: LocalPhoto[]): AppState => {
   };
 };
 
+/** Files that could not be read (moved or deleted since they were picked): nothing was added of them. */
+export const photosNotRead = (state: AppState, names: string[]): AppState => ({
+  ...state,
+  photoNotice: `${names.join(', ')} could not be read. Choose ${names.length === 1 ? 'it' : 'them'} again.`,
+});
+
 /** Removed, but kept aside (its preview too) until Undo or the undo window ends. */
 export const photoRemoved = (state: AppState, key: string): AppState => {
   const index = state.photos.findIndex((photo) => photo.key === key);

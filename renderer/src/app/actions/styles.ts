@@ -1,4 +1,5 @@
 import type { ApiErrorShape, StyleSummary } from '../../../../main/api/contract.ts';
+import { sentence } from '../format.ts';
 import { STYLE_LIMITS, type AppState } from '../state.ts';
 
 /** Styles: the catalogue and the user's choice of up to five. */
@@ -27,10 +28,17 @@ export const stylesLoaded = (state: AppState, styles: StyleSummary[]): AppState 
   };
 };
 
-export const stylesFailed = (state: AppState, error: ApiErrorShape): AppState => ({
-  ...state,
-  styles: { state: 'error', error },
-});
+/**
+ * With no list on screen, the error takes its place (with Try again); a list shown stays, as it may
+ * still be right, and a notice says it could not be refreshed.
+ */
+export const stylesFailed = (state: AppState, error: ApiErrorShape): AppState =>
+  state.styles.state === 'ready'
+    ? {
+        ...state,
+        styleNotice: `The styles could not be refreshed, so this list may be out of date. ${sentence(error.message)}`,
+      }
+    : { ...state, styles: { state: 'error', error } };
 
 /**
  * Selects or unselects a style; a sixth is refused with a message, the choice unchanged; one that
