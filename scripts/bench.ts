@@ -1,12 +1,14 @@
 /**
- * npm run bench [-- --quick] [--json FILE] [--parts 1,2,3,4,5,6,7] [--reps N] [--size N] [--scale S]
+ * npm run bench [-- --quick] [--json FILE] [--parts 1,2,3,4,5,6,7,8] [--reps N] [--size N] [--scale S]
  *
  * Where a run's time goes (issue 7): 1 overhead of the engine over its bare session.run calls,
  * 2 the per-run caches, 3 seconds per avatar on SD-Turbo-shaped models, 4 intake, moderation
  * and likeness, 5 the app's whole 30-avatar job against the compute it cannot avoid, 6 (only when
  * asked for: it writes ~10 GB) an SD-1.5-shaped checkpoint built from its weights to fp32 and int8
- * (issue 13), 7 a run of 5 LoRA styles against the same run without LoRAs (issue 14). Prints a table naming the machine and writes the figures as JSON. `--quick`
- * runs parts 1 and 2 on the tiny fixtures (under a minute) and ends with the overhead ratio.
+ * (issue 13), 7 a run of 5 LoRA styles against the same run without LoRAs (issue 14), 8 the
+ * host's thread during a run, tfjs on it against the vision thread. Prints a table naming the
+ * machine and writes the figures as JSON. `--quick` runs parts 1 and 2 on the tiny fixtures
+ * (under a minute) and ends with the overhead ratio.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,6 +20,7 @@ import { measureProduct, productRows } from './bench/product.ts';
 import { formatTable, markdownTable, writeJson, type Row } from './bench/report.ts';
 import { fromWeightsRows, measureFromWeights } from './bench/from-weights.ts';
 import { loraStylesRows, measureLoraStyles } from './bench/lora-styles.ts';
+import { hostStallsRows, measureHostStalls } from './bench/host-stalls.ts';
 import { measureShapes, shapesRows } from './bench/shapes.ts';
 import { measureWholeRun, wholeRunRows, type WholeRunResult } from './bench/whole-run.ts';
 
@@ -45,7 +48,7 @@ if (
   !(scale > 0 && scale <= 1)
 ) {
   console.error(
-    'usage: npm run bench -- [--quick] [--json FILE] [--parts 1,2,3,4,5,6,7] [--reps N] [--size N] [--scale S]',
+    'usage: npm run bench -- [--quick] [--json FILE] [--parts 1,2,3,4,5,6,7,8] [--reps N] [--size N] [--scale S]',
   );
   process.exit(2);
 }
@@ -112,6 +115,15 @@ if (parts.has(7)) {
   const loraStyles = await measureLoraStyles({ scale, size, reps, progress });
   results.loraStyles = loraStyles;
   rows.push(...loraStylesRows(loraStyles));
+}
+
+if (parts.has(8)) {
+  progress(
+    `part 8: the host's thread during a run, tfjs on it against the vision thread, ${size}px`,
+  );
+  const hostStalls = await measureHostStalls({ size, reps, progress });
+  results.hostStalls = hostStalls;
+  rows.push(...hostStallsRows(hostStalls));
 }
 
 console.log(values.markdown ? markdownTable(rows) : formatTable(rows));

@@ -14,13 +14,12 @@ import {
   type Settings,
 } from '../api/contract.ts';
 import { exportAvatars } from '../export/export-avatars.ts';
-import { loadFaceDetector } from '../intake/faces.ts';
 import { checkPhotos } from '../intake/intake.ts';
-import { loadModerator } from '../moderation/classifier.ts';
 import { DEFAULT_CATALOG } from '../models/catalog.ts';
 import { cleanLeftovers, getInstalled, listInstalled } from '../models/registry.ts';
 import { openStore, type Settings as StoreSettings } from '../store/index.ts';
 import { loadStyleCatalog } from '../styles/catalog.ts';
+import { loadVision } from '../vision/vision-client.ts';
 import type { AppService, AppServiceOptions, ServedImage } from './app-service.ts';
 import { toApiError } from './errors.ts';
 import { submittedPhotos, toIntakeReport } from './photos.ts';
@@ -101,8 +100,7 @@ export async function createAppService(options: AppServiceOptions = {}): Promise
     'app:status': status,
     'photos:check': async ({ photos }) => {
       // The detectors a run uses (loaded once per process); no model, no quota, nothing stored.
-      const [faces, moderator] = await Promise.all([loadFaceDetector(), loadModerator()]);
-      return toIntakeReport(await checkPhotos(submittedPhotos(photos), { faces, moderator }));
+      return toIntakeReport(await checkPhotos(submittedPhotos(photos), await loadVision()));
     },
     'styles:list': async () => {
       // Each LoRA as it stands for the model the next run uses (none yet: no line to check).

@@ -3,7 +3,8 @@
  * - main.js: the main process (ESM); node_modules stay external, so native modules load from
  *   where electron-builder unpacks them, and paths relative to the bundle (models/, the renderer)
  *   resolve as they do from the sources, two folders down from the app's root;
- * - worker.js: the engine's worker thread, which engine-client starts from beside the bundle;
+ * - worker.js and vision-worker.js: the engine's and the vision models' worker threads, which
+ *   their clients start from beside the bundle;
  * - preload.cjs: a sandboxed preload must be one CommonJS file that requires only 'electron'.
  *   tsx main/electron/build.ts
  */
@@ -18,7 +19,11 @@ const source = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 export async function buildElectron(outDir: string = ELECTRON_OUT_DIR): Promise<void> {
   await Promise.all([
     build({
-      entryPoints: { main: source('./main.ts'), worker: source('../engine/worker.ts') },
+      entryPoints: {
+        main: source('./main.ts'),
+        worker: source('../engine/worker.ts'),
+        'vision-worker': source('../vision/vision-worker.ts'),
+      },
       outdir: outDir,
       bundle: true,
       platform: 'node',

@@ -31,11 +31,13 @@ describe('the bundle', () => {
     await buildElectron(outDir);
   });
 
-  test('holds the main process, the engine worker and a preload that requires only electron', async () => {
+  test('holds the main process, the engine and vision workers and a preload that requires only electron', async () => {
     const main = await readFile(path.join(outDir, 'main.js'), 'utf8');
     assert.match(main, /from "electron"/);
-    assert.match(main, /new URL\("\.\/worker\.js", import\.meta\.url\)/);
-    await readFile(path.join(outDir, 'worker.js'));
+    for (const worker of ['worker.js', 'vision-worker.js']) {
+      assert.ok(main.includes(`new URL("./${worker}", import.meta.url)`), worker);
+      await readFile(path.join(outDir, worker));
+    }
     const preload = await readFile(path.join(outDir, 'preload.cjs'), 'utf8');
     assert.deepEqual([...new Set(preload.match(/require\("[^"]*"\)/g))], ['require("electron")']);
   });

@@ -1,16 +1,12 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import type { RequestBody } from '../threads/request-body.ts';
+import { startWorker } from '../threads/start-worker.ts';
 import type { EngineApi, EngineStats, ModelInfo } from './engine.ts';
 import { EngineError } from './errors.ts';
 import type { LoadModelOptions } from './model.ts';
 import type { RunControls } from './pipeline.ts';
 import type { Img2ImgRequest, Img2ImgResult, StepProgress } from './types.ts';
 import type { SerializedError, WorkerReply, WorkerRequest } from './worker-protocol.ts';
-
-type RequestBody = WorkerRequest extends infer R
-  ? R extends { id: number }
-    ? Omit<R, 'id'>
-    : never
-  : never;
 
 interface Pending {
   resolve(value: unknown): void;
@@ -28,7 +24,7 @@ export class EngineClient implements EngineApi {
   private nextId = 1;
 
   constructor() {
-    this.worker = startWorker();
+    this.worker = startWorker(new URL('./worker.js', import.meta.url));
     this.worker.on('message', (reply: WorkerReply) => this.receive(reply));
     this.worker.on('error', (error) => this.failAll(error));
     this.worker.on('exit', (code) =>
@@ -64,7 +60,7 @@ export class EngineClient implements EngineApi {
   }
 
   private call(
-    body: RequestBody,
+    body: RequestBody<WorkerRequest>,
     onProgress?: (progress: StepProgress) => void,
     id = this.nextId++,
   ): Promise<unknown> {
@@ -90,20 +86,6 @@ export class EngineClient implements EngineApi {
     for (const pending of this.pending.values()) pending.reject(error);
     this.pending.clear();
   }
-}
-
-/**
- * Worker threads do not inherit tsx's module hooks on Node 20, so when the engine runs from its
- * TypeScript sources (tests, CLIs) the worker registers them itself before importing its module.
- * A compiled build starts the JavaScript worker directly.
- */
-function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url));
-  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  const worker = JSON.stringify(new URL('./worker.ts', import.meta.url).href);
-  return new Worker(`import(${tsx}).then((tsx) => { tsx.register(); return import(${worker}); })`, {
-    eval: true,
-  });
 }
 
 function deserialize(error: SerializedError): Error {

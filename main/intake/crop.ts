@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import type { RawImage } from '../tfjs/pixels.ts';
-import type { FaceBox } from './faces.ts';
+import type { FaceBox } from './face-types.ts';
 import { INTAKE_LIMITS } from './limits.ts';
 
 export interface FaceCrop {

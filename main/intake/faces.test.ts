@@ -3,7 +3,8 @@ import { before, test } from 'node:test';
 import sharp from 'sharp';
 import type { RawImage } from '../tfjs/pixels.ts';
 import { faceCrop } from './crop.ts';
-import { descriptorDistance, loadFaceDetector, type FaceDetector } from './faces.ts';
+import { descriptorDistance, type FaceDetector } from './face-types.ts';
+import { loadFaceDetector } from './faces.ts';
 import { INTAKE_LIMITS } from './limits.ts';
 import { photo, photosIn } from './test-photos.ts';
 

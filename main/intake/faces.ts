@@ -46,35 +46,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { rgbTensor, type RawImage } from '../tfjs/pixels.ts';
 import { initTfjs } from '../tfjs/wasm.ts';
-
-/** Pixels of the upright photo; may reach past its edges for a face cut by the frame. */
-export interface FaceBox {
-  readonly x: number;
-  readonly y: number;
-  readonly width: number;
-  readonly height: number;
-}
-
-export interface DetectedFace {
-  readonly box: FaceBox;
-  /** SSD confidence of the pass that found it, 0..1. */
-  readonly score: number;
-}
-
-/** face-api's 128-d face embedding; same person when the euclidean distance is below ~0.6. */
-export type FaceDescriptor = Float32Array;
-
-export interface FaceDetector {
-  /** Every face in the photo, largest first. */
-  detect(image: RawImage): Promise<DetectedFace[]>;
-  /**
-   * The face near `expected` (centre within a quarter of its size, width within 0.6-1.6x), or
-   * null: a quick check for an image that should have a face just there (an avatar).
-   */
-  locate(image: RawImage, expected: FaceBox): Promise<DetectedFace | null>;
-  /** The descriptor of one face found by `detect` or `locate` in the same image. */
-  describe(image: RawImage, face: DetectedFace): Promise<FaceDescriptor>;
-}
+import type { DetectedFace, FaceBox, FaceDetector } from './face-types.ts';
 
 /** The two SSD passes: the photo as it is, then centred on a grey canvas `1 + 2 * pad` its size. */
 const PASSES = [
@@ -210,11 +182,6 @@ async function createFaceDetector(): Promise<FaceDetector> {
       }
     },
   };
-}
-
-/** Euclidean distance between two descriptors: below ~0.6 usually means the same person. */
-export function descriptorDistance(a: FaceDescriptor, b: FaceDescriptor): number {
-  return faceapi.euclideanDistance(a, b);
 }
 
 /** The image at most DETECTION_MAX_SIDE wide, and the factor back to its own pixels. */

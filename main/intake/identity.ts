@@ -1,4 +1,4 @@
-import { descriptorDistance, type FaceDescriptor } from './faces.ts';
+import { descriptorDistance, type FaceDescriptor } from './face-types.ts';
 import { INTAKE_LIMITS } from './limits.ts';
 import type { IntakeWarning } from './verdicts.ts';
 import { quoteList } from './wording.ts';

@@ -12,7 +12,7 @@ import type { Moderator } from '../moderation/classifier.ts';
 import type { RawImage } from '../tfjs/pixels.ts';
 import { faceCrop } from './crop.ts';
 import { decodePhoto } from './decode.ts';
-import type { FaceDetector } from './faces.ts';
+import type { FaceDetector } from './face-types.ts';
 import { differentPersonWarnings } from './identity.ts';
 import { INTAKE_LIMITS } from './limits.ts';
 import { hashDistance, perceptualHash } from './phash.ts';

@@ -1,5 +1,5 @@
 import type { ModerationVerdict } from '../moderation/policy.ts';
-import type { DetectedFace, FaceBox, FaceDescriptor } from './faces.ts';
+import type { DetectedFace, FaceBox, FaceDescriptor } from './face-types.ts';
 
 /** Why one photo was refused. Stable: the api and the UI branch on them. */
 export type IntakeCode =
