@@ -6,8 +6,8 @@ export interface BuildOptions {
   /** Weights and activations: float32 (the CPU's) or float16 (a GPU's). Default float32. */
   readonly floatType?: FloatType;
   /**
-   * Weight layers as dynamic int8 (MatMulInteger / ConvInteger), as `models quantize` makes them,
-   * within this CPU's weight limit (`await int8Weights()`). Default: float.
+   * Weight layers as dynamic int8 (DynamicQuantizeLinear + MatMulInteger, convs over patches:
+   * layers.ts), within this CPU's weight limit (`await int8Weights()`). Default: float.
    */
   readonly quantized?: Int8Weights;
   /** Initializers of 1 KiB and more go here (a UNet past protobuf's 2 GB needs it). */
