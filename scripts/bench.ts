@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [--json FILE] [--parts 1,2,3,4,5,6,7,8,9] [--reps N] [--size N] [--scale S]
+ * npm run bench [-- --quick] [--json FILE] [--parts 1,2,3,4,5,6,7,8,9,10] [--reps N] [--size N] [--scale S]
  *
  * Where a run's time goes (issue 7): 1 overhead of the engine over its bare session.run calls,
  * 2 the per-run caches, 3 seconds per avatar on SD-Turbo-shaped models, 4 intake, moderation
@@ -7,7 +7,8 @@
  * asked for: it writes ~10 GB) an SD-1.5-shaped checkpoint built from its weights to fp32 and int8
  * (issue 13), 7 a run of 5 LoRA styles against the same run without LoRAs (issue 14), 8 the
  * host's thread during a run, tfjs on it against the vision thread, 9 (only when asked for) a UNet
- * call op by op: each conv and attention kernel onnxruntime offers, and whole calls (issue 15). Prints a table naming the
+ * call op by op: each conv and attention kernel onnxruntime offers, and whole calls, 10 (only when
+ * asked for) how a whole run grows with photos, styles, avatars and size (issue 15). Prints a table naming the
  * machine and writes the figures as JSON. `--quick` runs parts 1 and 2 on the tiny fixtures
  * (under a minute) and ends with the overhead ratio.
  */
@@ -23,6 +24,7 @@ import { fromWeightsRows, measureFromWeights } from './bench/from-weights.ts';
 import { loraStylesRows, measureLoraStyles } from './bench/lora-styles.ts';
 import { hostStallsRows, measureHostStalls } from './bench/host-stalls.ts';
 import { measureUnetOps, unetOpsRows } from './bench/unet-ops.ts';
+import { growthRows, measureGrowth } from './bench/growth.ts';
 import { measureShapes, shapesRows } from './bench/shapes.ts';
 import { measureWholeRun, wholeRunRows, type WholeRunResult } from './bench/whole-run.ts';
 
@@ -50,7 +52,7 @@ if (
   !(scale > 0 && scale <= 1)
 ) {
   console.error(
-    'usage: npm run bench -- [--quick] [--json FILE] [--parts 1,2,3,4,5,6,7,8,9] [--reps N] [--size N] [--scale S]',
+    'usage: npm run bench -- [--quick] [--json FILE] [--parts 1,2,3,4,5,6,7,8,9,10] [--reps N] [--size N] [--scale S]',
   );
   process.exit(2);
 }
@@ -135,6 +137,13 @@ if (parts.has(9)) {
   const unetOps = await measureUnetOps({ reps, progress });
   results.unetOps = unetOps;
   rows.push(...unetOpsRows(unetOps));
+}
+
+if (parts.has(10)) {
+  progress('part 10: how a run grows with photos, styles, avatars and size (six whole runs)');
+  const growth = await measureGrowth({ reps, progress });
+  results.growth = growth;
+  rows.push(...growthRows(growth));
 }
 
 console.log(values.markdown ? markdownTable(rows) : formatTable(rows));

@@ -52,3 +52,14 @@ function cpuFlags(): string[] {
     return [];
   }
 }
+
+/** VmHWM: the most memory this process ever held resident (Linux); maxRSS elsewhere. */
+export function peakRss(): number {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    if (kb) return Number(kb) * 1024;
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}

@@ -4,10 +4,10 @@
  * prompt and photo already encoded), then replay the same session.run calls bare.
  * Prints its ShapeResult as JSON on the last line of stdout.
  */
-import { readFileSync } from 'node:fs';
 import { Engine } from '../../main/engine/engine.ts';
 import { loadStyleCatalog, pickStyles, styleSettings } from '../../main/styles/catalog.ts';
 import { photoTensors } from './avatar-run.ts';
+import { peakRss } from './machine.ts';
 import { COMPONENTS, recordSessionRuns, replaySamples, type Component } from './session-calls.ts';
 import { summarize, timeMs, type Summary } from './stats.ts';
 
@@ -74,17 +74,6 @@ async function measure(config: ShapeConfig): Promise<ShapeResult> {
     unetCalls: first.unetCalls,
     peakRssBytes: peakRss(),
   };
-}
-
-/** VmHWM: the most memory this process ever held resident (Linux); maxRSS elsewhere. */
-function peakRss(): number {
-  try {
-    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
-    if (kb) return Number(kb) * 1024;
-  } catch {
-    // not Linux
-  }
-  return process.resourceUsage().maxRSS * 1024;
 }
 
 console.log(JSON.stringify(await measure(JSON.parse(process.argv[2]!) as ShapeConfig)));
