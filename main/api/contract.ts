@@ -257,6 +257,9 @@ export interface ApiErrorShape {
   nextAllowedAt?: number;
 }
 
+/** A call's answer as it crosses a host's boundary (IPC or HTTP): the result, or the error's shape. */
+export type Outcome<T> = { ok: true; result: T } | { ok: false; error: ApiErrorShape };
+
 /** An error as every api call rejects with it, on both hosts. */
 export class ApiError extends Error implements ApiErrorShape {
   override readonly name = 'ApiError';

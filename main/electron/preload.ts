@@ -5,8 +5,7 @@
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import { createBridge, type Transport } from '../api/bridge.ts';
-import type { ApiEvents } from '../api/contract.ts';
-import type { Outcome } from '../host/api-door.ts';
+import type { ApiEvents, Outcome } from '../api/contract.ts';
 import { imagePath } from '../host/image-route.ts';
 import { APP_ORIGIN, EVENT_CHANNEL } from './app-origin.ts';
 

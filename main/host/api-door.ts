@@ -3,12 +3,10 @@
  * of api/validate.ts, then the service, with every failure leaving as an ApiError's shape, so
  * nothing but a typed error (never a stack or a path) reaches the page.
  */
-import { ApiError, type ApiErrorCode, type ApiErrorShape } from '../api/contract.ts';
+import { ApiError, type ApiErrorCode, type ApiErrorShape, type Outcome } from '../api/contract.ts';
 import type { Readable } from 'node:stream';
 import { handleRequest, validateImageRef, validateUploadTarget } from '../api/validate.ts';
 import type { AppService, ServedImage } from '../app/app-service.ts';
-
-export type Outcome<T> = { ok: true; result: T } | { ok: false; error: ApiErrorShape };
 
 /** `method` and `params` exactly as the untrusted page sent them. */
 export function callApi(
