@@ -19,7 +19,8 @@ function hasForbiddenCharacter(name: string): boolean {
   return false;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+/** A JSON object, or one like it: not null, an array or a class instance. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;
   const prototype: unknown = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null;

@@ -7,7 +7,8 @@
  */
 import type { LoraComponent } from './types.ts';
 
-export type LoraFormat = 'kohya' | 'peft';
+export const LORA_FORMATS = ['kohya', 'peft'] as const;
+export type LoraFormat = (typeof LORA_FORMATS)[number];
 
 /** One of a layer's three tensors. */
 export interface LoraPart {

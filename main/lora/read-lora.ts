@@ -10,7 +10,7 @@ import { SafetensorsFile, type TensorInfo } from '../weights/safetensors.ts';
 import { LoraError } from './errors.ts';
 import { baseOfWidth, metadataBase } from './lora-base.ts';
 import { readLoraKey, SDXL_REFUSAL, type LoraFormat, type LoraPart } from './lora-keys.ts';
-import type { LoraBase, LoraComponent, LoraTensor } from './types.ts';
+import { LORA_COMPONENTS, type LoraBase, type LoraComponent, type LoraTensor } from './types.ts';
 
 export interface LoraLayer {
   /** The file's key prefix for this layer (every one of its tensors starts with it), for messages. */
@@ -54,8 +54,6 @@ interface LayerEntry extends Omit<LoraLayer, 'down' | 'up'> {
   up: TensorInfo;
 }
 
-const COMPONENTS: readonly LoraComponent[] = ['unet', 'text_encoder'];
-
 /** Every layer of a LoRA file, its matrices as float32; throws a LoraError naming the key at fault. */
 export function readLora(file: string): LoraFile {
   return withSafetensors(file, (st) => {
@@ -83,7 +81,7 @@ export function inspectLora(file: string): LoraSummary {
       base,
       layers: layers.length,
       ranks: [...new Set(layers.map((layer) => layer.rank))].sort((a, b) => a - b),
-      components: COMPONENTS.filter((c) => layers.some((layer) => layer.component === c)),
+      components: LORA_COMPONENTS.filter((c) => layers.some((layer) => layer.component === c)),
       bytes: fs.statSync(file).size,
     };
   });

@@ -4,8 +4,9 @@
  * no LoRA touches the layer: onnxruntime leaves the output of an empty inner dimension unwritten). Switching styles is then a change of feeds, never a session reload.
  */
 
-/** The graph a layer belongs to: the UNet or the text encoder. */
-export type LoraComponent = 'unet' | 'text_encoder';
+/** The graph a layer belongs to: the UNet or the text encoder, in this order. */
+export const LORA_COMPONENTS = ['unet', 'text_encoder'] as const;
+export type LoraComponent = (typeof LORA_COMPONENTS)[number];
 
 /** The model lines LoRAs are trained for, told apart by their text encoder and cross-attention. */
 export type LoraBase = 'sd1' | 'sd2';

@@ -207,6 +207,20 @@ test('a catalogue error names the field', () => {
     () => parseCatalog({ models: [mixed, addon] }, 'c.json'),
     /names "tiny", whose format is onnx: a model's add-ons share its format \(diffusers\)/,
   );
+  // A null where an object belongs is named, not a TypeError from reading its fields.
+  for (const [models, where] of [
+    [[null], /c\.json: models\[0\] must be an object/],
+    [[{ ...entry, files: [null] }], /c\.json: models\[0\]\.files\[0\] must be an object/],
+    [
+      [{ ...entry, kind: 'lora', family: null, files: [null] }],
+      /models\[0\]\.files\[0\] must be an object/,
+    ],
+  ] as const) {
+    assert.throws(() => parseCatalog({ models }, 'c.json'), {
+      code: 'CATALOG_INVALID',
+      message: where,
+    });
+  }
 });
 
 test('an add-on is installed with its models, not alone', async () => {

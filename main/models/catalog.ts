@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isPlainObject } from '../api/fields.ts';
 import type { Expected } from './download.ts';
 import { ModelError } from './errors.ts';
 import { getJson } from './http.ts';
@@ -106,6 +107,7 @@ export function parseCatalog(value: unknown, file: string): CatalogEntry[] {
   const ids = new Set<string>();
   entries.forEach((entry, i) => {
     const at = `models[${i}]`;
+    if (!isPlainObject(entry)) fail(at, 'must be an object');
     if (!isModelId(entry.id)) fail(`${at}.id`, 'must be a lowercase slug');
     if (ids.has(entry.id as string)) fail(`${at}.id`, `"${String(entry.id)}" is listed twice`);
     ids.add(entry.id as string);
@@ -148,6 +150,7 @@ export function parseCatalog(value: unknown, file: string): CatalogEntry[] {
     if (!Array.isArray(entry.files)) fail(`${at}.files`, 'must be an array');
     (entry.files as Record<string, unknown>[]).forEach((f, j) => {
       const fat = `${at}.files[${j}]`;
+      if (!isPlainObject(f)) fail(fat, 'must be an object');
       if (!isRelativePath(f.path))
         fail(`${fat}.path`, 'must be a relative path inside the model folder');
       if (f.from !== undefined && !isRelativePath(f.from))
@@ -223,7 +226,8 @@ function checkLoraEntry(
   const files = entry.files;
   if (!Array.isArray(files) || files.length !== 1)
     fail('.files', 'must list the one .safetensors file of the LoRA');
-  const file = (files as Record<string, unknown>[])[0]!;
+  const file = (files as unknown[])[0];
+  if (!isPlainObject(file)) return fail('.files[0]', 'must be an object');
   if (typeof file.path !== 'string' || !/^[^/]+\.safetensors$/.test(file.path))
     fail(
       '.files[0].path',

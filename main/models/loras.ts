@@ -8,13 +8,15 @@
  */
 import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { z } from 'zod';
+import { oneOf } from '../api/fields.ts';
 import { BASES } from '../lora/lora-base.ts';
-import type { LoraFormat } from '../lora/lora-keys.ts';
+import { LORA_FORMATS } from '../lora/lora-keys.ts';
 import { inspectLora, type LoraSummary } from '../lora/read-lora.ts';
-import type { LoraBase, LoraComponent } from '../lora/types.ts';
-import { importFailure, ModelError } from './errors.ts';
+import { LORA_COMPONENTS, type LoraBase } from '../lora/types.ts';
+import { importFailure } from './errors.ts';
 import { checkedId, copyHashing, linkThenHash } from './import.ts';
-import { readRecord, writeRecord, type ManifestFile } from './manifest.ts';
+import { manifestFile, readRecord, writeRecord } from './manifest.ts';
 import { isModelId } from './model-id.ts';
 import {
   areaDir,
@@ -35,30 +37,31 @@ export const LORA_FILE = 'lora.safetensors';
 export const LORA_MANIFEST_FILE = 'avatar-studio-lora.json';
 
 /** Written last into an installed LoRA's folder: a folder without one is not installed. */
-export interface LoraManifest {
-  formatVersion: 1;
-  kind: 'lora';
-  id: string;
-  name: string;
+const loraRecord = z.object({
+  formatVersion: z.literal(1),
+  kind: z.literal('lora'),
+  id: z.string().refine(isModelId, 'must be a lowercase slug'),
+  name: z.string(),
   /** The model line it was trained for; 'unknown' where neither its metadata nor widths tell. */
-  base: LoraBase | 'unknown';
-  format: LoraFormat;
+  base: oneOf([...(Object.keys(BASES) as LoraBase[]), 'unknown'] as const),
+  format: oneOf(LORA_FORMATS),
   /** The distinct ranks of its layers, ascending. */
-  ranks: number[];
-  layers: number;
-  components: LoraComponent[];
-  source: 'catalog' | 'import';
+  ranks: z.array(z.number().int().positive()),
+  layers: z.number().int().nonnegative(),
+  components: z.array(oneOf(LORA_COMPONENTS)),
+  source: z.enum(['catalog', 'import']),
   /** The file imported, or the catalogue file and id. */
-  origin: string;
+  origin: z.string(),
   /** Its file's name where it came from ("clay.safetensors"): what messages call it. */
-  fileName: string;
-  license?: string;
-  provenance?: string;
-  bytes: number;
-  installedAt: string;
+  fileName: z.string(),
+  license: z.string().optional(),
+  provenance: z.string().optional(),
+  bytes: z.number().int().nonnegative(),
+  installedAt: z.string(),
   /** One file, LORA_FILE, hashed at install. */
-  files: ManifestFile[];
-}
+  files: z.array(manifestFile),
+});
+export type LoraManifest = z.infer<typeof loraRecord>;
 
 export interface InstalledLora {
   manifest: LoraManifest;
@@ -66,8 +69,6 @@ export interface InstalledLora {
   /** The .safetensors file to run with (the engine's LoraRequest.file). */
   path: string;
 }
-
-const LORA_FORMATS: readonly unknown[] = ['kohya', 'peft'];
 
 const LORA_RECORD: AreaRecord<LoraManifest> = {
   area: 'loras',
@@ -80,18 +81,7 @@ export function lorasDir(dataDir: string): string {
 }
 
 export async function readLoraManifest(dir: string): Promise<LoraManifest> {
-  const file = path.join(dir, LORA_MANIFEST_FILE);
-  const m = (await readRecord(file)) as Partial<LoraManifest>;
-  const valid =
-    m.formatVersion === 1 &&
-    m.kind === 'lora' &&
-    isModelId(m.id) &&
-    typeof m.name === 'string' &&
-    (m.base === 'unknown' || Object.hasOwn(BASES, m.base ?? '')) &&
-    LORA_FORMATS.includes(m.format) &&
-    Array.isArray(m.files);
-  if (!valid) throw new ModelError('MANIFEST_INVALID', `${file} is not a LoRA record`, file);
-  return m as LoraManifest;
+  return readRecord(path.join(dir, LORA_MANIFEST_FILE), loraRecord, 'a LoRA record');
 }
 
 /** Installed LoRAs, oldest first. */

@@ -2,79 +2,90 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ModelFamily } from '../engine/types.ts';
+import { z } from 'zod';
+import { oneOf } from '../api/fields.ts';
 import { MODEL_FAMILIES } from '../styles/types.ts';
 import { ModelError } from './errors.ts';
 import { isModelId } from './model-id.ts';
 
 export const PRECISIONS = ['fp32', 'fp16', 'int8'] as const;
 export type Precision = (typeof PRECISIONS)[number];
-export type ModelSource = 'catalog' | 'import' | 'quantized';
+
+const count = z.number().int().nonnegative();
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
 
 /** What the model was made to run with: the run screen's defaults for it. */
-export interface RecommendedSettings {
-  steps?: number;
-  strength?: number;
-  guidance?: number;
-  scheduler?: string;
-  size?: number;
-}
+export const recommendedSettings = z.object({
+  steps: z.number().optional(),
+  strength: z.number().optional(),
+  guidance: z.number().optional(),
+  scheduler: z.string().optional(),
+  size: z.number().optional(),
+});
+export type RecommendedSettings = z.infer<typeof recommendedSettings>;
 
-export interface ManifestFile {
+export const manifestFile = z.object({
   /** Relative to the model folder, with forward slashes. */
-  path: string;
-  size: number;
-  sha256: string;
-}
+  path: z.string(),
+  size: count,
+  sha256,
+});
+export type ManifestFile = z.infer<typeof manifestFile>;
+
+const milliseconds = z.object({ fp32: z.number(), int8: z.number() });
 
 /** What `models quantize` measured: errors are relative L2 against the original's outputs. */
-export interface QuantizeReport {
-  textEncoderError: number;
-  unetError: number;
+const quantizeReport = z.object({
+  textEncoderError: z.number(),
+  unetError: z.number(),
   /** Median milliseconds per call, the original (`fp32`) then int8, same inputs and threads. */
-  textEncoderMs: { fp32: number; int8: number };
-  unetMs: { fp32: number; int8: number };
+  textEncoderMs: milliseconds,
+  unetMs: milliseconds,
   /** Original UNet time / int8 UNet time: above 1 the int8 copy is faster on this machine. */
-  speedup: number;
+  speedup: z.number(),
   /** 'fp16' when the original was an fp16 model (upcast, then quantized); absent: fp32. */
-  reference?: 'fp16';
-  latentSize: number;
-  runs: number;
-}
+  reference: z.literal('fp16').optional(),
+  latentSize: z.number(),
+  runs: z.number(),
+});
+export type QuantizeReport = z.infer<typeof quantizeReport>;
 
 /** An installed file that differs from its source's on purpose; the source's stays untouched. */
-export interface ChangedFile {
-  path: string;
+const changedFile = z.object({
+  path: z.string(),
   /** The source file's hash, so the installed one can be traced to it. */
-  originalSha256: string;
+  originalSha256: sha256,
   /** What was done, in words. */
-  change: string;
-}
+  change: z.string(),
+});
+export type ChangedFile = z.infer<typeof changedFile>;
 
 /** Written last into an installed model's folder: a folder without one is not installed. */
-export interface ModelManifest {
-  formatVersion: 1;
-  id: string;
-  name: string;
-  family: ModelFamily;
-  precision: Precision;
-  source: ModelSource;
+const modelManifest = z.object({
+  formatVersion: z.literal(1),
+  id: z.string().refine(isModelId, 'must be a lowercase slug'),
+  name: z.string(),
+  family: oneOf(MODEL_FAMILIES),
+  precision: z.enum(PRECISIONS),
+  source: z.enum(['catalog', 'import', 'quantized']),
   /** Catalogue id and URL, imported folder, or the id the int8 copy was made from. */
-  origin: string;
+  origin: z.string(),
   /** The id this int8 copy was quantized from (source 'quantized' only). */
-  quantizedFrom?: string;
-  quantization?: QuantizeReport;
-  license?: string;
+  quantizedFrom: z.string().optional(),
+  quantization: quantizeReport.optional(),
+  license: z.string().optional(),
   /** The catalogue's doubt about where the files come from (CatalogEntry.provenance). */
-  provenance?: string;
-  recommended?: RecommendedSettings;
-  bytes: number;
-  installedAt: string;
+  provenance: z.string().optional(),
+  recommended: recommendedSettings.optional(),
+  bytes: count,
+  installedAt: z.string(),
   /** Files changed at install (an encoder that drew its own sample, made deterministic). */
-  changed?: ChangedFile[];
+  changed: z.array(changedFile).optional(),
   /** Hashed at install so `verify` can tell a damaged file from the one that was checked. */
-  files: ManifestFile[];
-}
+  files: z.array(manifestFile),
+});
+export type ModelManifest = z.infer<typeof modelManifest>;
+export type ModelSource = ModelManifest['source'];
 
 export const MANIFEST_FILE = 'avatar-studio-model.json';
 
@@ -95,24 +106,22 @@ export function importedManifest(
   };
 }
 
-export async function readManifest(dir: string): Promise<ModelManifest> {
-  const file = path.join(dir, MANIFEST_FILE);
-  const m = (await readRecord(file)) as Partial<ModelManifest>;
-  const valid =
-    m.formatVersion === 1 &&
-    isModelId(m.id) &&
-    typeof m.name === 'string' &&
-    (MODEL_FAMILIES as readonly unknown[]).includes(m.family) &&
-    (PRECISIONS as readonly unknown[]).includes(m.precision) &&
-    Array.isArray(m.files);
-  if (!valid) throw new ModelError('MANIFEST_INVALID', `${file} is not a model manifest`, file);
-  return m as ModelManifest;
+export function readManifest(dir: string): Promise<ModelManifest> {
+  return readRecord(path.join(dir, MANIFEST_FILE), modelManifest, 'a model manifest');
 }
 
-/** An install record's JSON; MANIFEST_INVALID naming the file when it cannot be read. */
-export async function readRecord(file: string): Promise<unknown> {
+/**
+ * An install record, checked against its schema; MANIFEST_INVALID naming the file, and the first
+ * field that is wrong, when it cannot be read or is not `what`.
+ */
+export async function readRecord<T extends z.ZodTypeAny>(
+  file: string,
+  schema: T,
+  what: string,
+): Promise<z.output<T>> {
+  let value: unknown;
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as unknown;
+    value = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
     throw new ModelError(
       'MANIFEST_INVALID',
@@ -120,6 +129,11 @@ export async function readRecord(file: string): Promise<unknown> {
       file,
     );
   }
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data as z.output<T>;
+  const issue = parsed.error.issues[0]!;
+  const field = issue.path.length > 0 ? ` (${issue.path.join('.')}: ${issue.message})` : '';
+  throw new ModelError('MANIFEST_INVALID', `${file} is not ${what}${field}`, file);
 }
 
 /** Temp file + rename: a crash leaves the old manifest or the new one, never half of one. */

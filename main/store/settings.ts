@@ -1,18 +1,15 @@
 import type { Database } from 'better-sqlite3';
-import { LIMITS, type Range } from '../api/limits.ts';
+import { z } from 'zod';
+import { settings as pageSettings } from '../api/schema.ts';
 import { isModelId } from '../models/model-id.ts';
 import { StoreError } from './errors.ts';
 
-export interface Settings {
-  /** Seconds between a run finishing and its images being deleted: 0 to 86 400 (24 h). */
-  readonly retentionSeconds: number;
-  /** Delete a run's uploads the moment its last avatar is generated. */
-  readonly instantMode: boolean;
-  /** Generation runs allowed per local calendar day. */
-  readonly dailyRunLimit: number;
+/** The settings the page shows and changes, and the model runs use when none is named. */
+const stored = pageSettings.extend({
   /** The installed model runs use when none is named; null: the first one installed. */
-  readonly defaultModelId: string | null;
-}
+  defaultModelId: z.string().refine(isModelId).nullable(),
+});
+export type Settings = Readonly<z.infer<typeof stored>>;
 
 export const DEFAULT_SETTINGS: Settings = {
   retentionSeconds: 300,
@@ -21,18 +18,12 @@ export const DEFAULT_SETTINGS: Settings = {
   defaultModelId: null,
 };
 
-const within = (value: unknown, { min, max }: Range): value is number =>
-  Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
-
-const VALIDATORS: { readonly [K in keyof Settings]: (value: unknown) => value is Settings[K] } = {
-  retentionSeconds: (value): value is number => within(value, LIMITS.retentionSeconds),
-  instantMode: (value): value is boolean => typeof value === 'boolean',
-  dailyRunLimit: (value): value is number => within(value, LIMITS.dailyRunLimit),
-  defaultModelId: (value): value is string | null => value === null || isModelId(value),
-};
-
 function isSettingKey(key: string): key is keyof Settings {
-  return Object.hasOwn(VALIDATORS, key);
+  return Object.hasOwn(stored.shape, key);
+}
+
+function isValid(key: keyof Settings, value: unknown): boolean {
+  return stored.shape[key].safeParse(value).success;
 }
 
 /** Stored values over the defaults; a value a later version wrote that this one rejects is ignored. */
@@ -44,7 +35,7 @@ export function readSettings(db: Database): Settings {
   }[];
   for (const { key, value } of rows) {
     const parsed: unknown = JSON.parse(value);
-    if (isSettingKey(key) && VALIDATORS[key](parsed)) settings[key] = parsed;
+    if (isSettingKey(key) && isValid(key, parsed)) settings[key] = parsed;
   }
   return settings as unknown as Settings;
 }
@@ -55,10 +46,10 @@ export function writeSettings(db: Database, patch: Partial<Settings>): Settings 
     if (!isSettingKey(key)) {
       throw new StoreError(
         'BAD_ARGUMENT',
-        `Unknown setting "${key}"; known: ${Object.keys(VALIDATORS).join(', ')}.`,
+        `Unknown setting "${key}"; known: ${Object.keys(stored.shape).join(', ')}.`,
       );
     }
-    if (!VALIDATORS[key](value)) {
+    if (!isValid(key, value)) {
       throw new StoreError('BAD_ARGUMENT', `Invalid value for ${key}: ${JSON.stringify(value)}.`);
     }
   }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { isPlainObject } from '../api/fields.ts';
 import { SCHEDULER_NAMES, type SchedulerName } from '../engine/schedulers/scheduler.ts';
 import { isModelId } from '../models/model-id.ts';
 import { StyleError } from './errors.ts';
@@ -31,8 +32,6 @@ const SETTING_FIELDS = ['strength', 'steps', 'guidance', 'scheduler'] as const;
  */
 const LCM_ORIGINAL_STEPS = 50;
 
-type Raw = Record<string, unknown>;
-
 /**
  * Checks a parsed catalogue, field by field, and returns its styles with preview paths resolved
  * against `file`'s folder. The first fault throws STYLE_CATALOG_INVALID naming the style and the
@@ -48,7 +47,7 @@ export function validateCatalog(json: unknown, file: string): Style[] {
     });
   };
 
-  if (!isObject(json)) return fail('the catalogue must be a JSON object');
+  if (!isPlainObject(json)) return fail('the catalogue must be a JSON object');
   for (const key of Object.keys(json)) if (key !== 'styles') fail(`unknown top-level key "${key}"`);
   const entries = json.styles;
   if (!Array.isArray(entries) || entries.length === 0)
@@ -61,7 +60,7 @@ export function validateCatalog(json: unknown, file: string): Style[] {
       (field: string) =>
       (message: string): never =>
         fail(message, label, field);
-    if (!isObject(entry)) return fail('each style must be an object', label);
+    if (!isPlainObject(entry)) return fail('each style must be an object', label);
     for (const key of Object.keys(entry)) {
       if (!(STYLE_FIELDS as readonly string[]).includes(key))
         fail(`unknown field (expected ${STYLE_FIELDS.join(', ')})`, label, key);
@@ -108,7 +107,7 @@ function familySettings(
   value: unknown,
   fail: (field: string, message: string) => never,
 ): Record<ModelFamily, FamilySettings> {
-  if (!isObject(value))
+  if (!isPlainObject(value))
     return fail('settings', `must be an object with ${MODEL_FAMILIES.join(', ')}`);
   for (const key of Object.keys(value)) {
     if (!(MODEL_FAMILIES as readonly string[]).includes(key))
@@ -131,7 +130,7 @@ function oneFamily(
   value: unknown,
   fail: (field: string, message: string) => never,
 ): FamilySettings {
-  if (!isObject(value)) return fail('', `must be an object with ${SETTING_FIELDS.join(', ')}`);
+  if (!isPlainObject(value)) return fail('', `must be an object with ${SETTING_FIELDS.join(', ')}`);
   for (const key of Object.keys(value)) {
     if (!(SETTING_FIELDS as readonly string[]).includes(key))
       fail(key, `unknown field (expected ${SETTING_FIELDS.join(', ')})`);
@@ -188,7 +187,8 @@ function styleLora(
   dir: string,
   fail: (field: string, message: string) => never,
 ): StyleLora {
-  if (!isObject(value)) return fail('lora', 'must be an object with an id or a file, and a scale');
+  if (!isPlainObject(value))
+    return fail('lora', 'must be an object with an id or a file, and a scale');
   for (const key of Object.keys(value)) {
     if (!(LORA_FIELDS as readonly string[]).includes(key))
       fail(`lora.${key}`, `unknown field (expected ${LORA_FIELDS.join(', ')})`);
@@ -235,17 +235,13 @@ function text(
 }
 
 function styleLabel(entry: unknown, index: number): string {
-  const id = isObject(entry) ? entry.id : undefined;
+  const id = isPlainObject(entry) ? entry.id : undefined;
   return typeof id === 'string' && id !== '' ? id : `#${index}`;
 }
 
 function isInside(dir: string, file: string): boolean {
   const relative = path.relative(dir, file);
   return relative !== '' && relative.split(path.sep)[0] !== '..' && !path.isAbsolute(relative);
-}
-
-function isObject(value: unknown): value is Raw {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function show(value: unknown): string {

@@ -1,3 +1,4 @@
+import { isPlainObject } from '../../api/fields.ts';
 import { END_OF_WORD } from './bpe.ts';
 
 /**
@@ -21,7 +22,7 @@ export function parseTokenizerJson(
   fail: (fault: string) => Error,
 ): TokenizerJson {
   const model = json['model'];
-  if (!isObject(model)) throw fail('has no "model" object');
+  if (!isPlainObject(model)) throw fail('has no "model" object');
   if (model['type'] !== 'BPE') {
     throw fail(`has model.type ${JSON.stringify(model['type'])}; expected "BPE" (CLIP's)`);
   }
@@ -38,7 +39,7 @@ export function parseTokenizerJson(
       `has model.continuing_subword_prefix ${JSON.stringify(prefix)}; expected "" (CLIP's)`,
     );
   }
-  if (!isObject(model['vocab'])) throw fail('has no model.vocab object');
+  if (!isPlainObject(model['vocab'])) throw fail('has no model.vocab object');
 
   const merges = model['merges'];
   if (!Array.isArray(merges) || merges.length === 0) throw fail('has no model.merges list');
@@ -63,7 +64,7 @@ function parseAddedTokens(
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw fail('has added_tokens that is not a list');
   return value.map((token: unknown, index) => {
-    const { content, id } = isObject(token) ? token : {};
+    const { content, id } = isPlainObject(token) ? token : {};
     if (
       typeof content !== 'string' ||
       content === '' ||
@@ -74,10 +75,6 @@ function parseAddedTokens(
     }
     return { content, id: id as number };
   });
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Byte-level symbols never hold whitespace (bpe.ts encodes it away), so merge keys stay unambiguous. */
