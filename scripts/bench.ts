@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [--json FILE] [--parts 1,2,3,4,5,6,7,8,9,10] [--reps N] [--size N] [--scale S]
+ * npm run bench [-- --quick] [--json FILE] [--parts 1,2,3,4,5,6,7,8,9,10] [--reps N] [--size N] [--scale S] [--unet sd-turbo|bk-sdm-tiny]
  *
  * Where a run's time goes (issue 7): 1 overhead of the engine over its bare session.run calls,
  * 2 the per-run caches, 3 seconds per avatar on SD-Turbo-shaped models, 4 intake, moderation
@@ -10,11 +10,13 @@
  * call op by op: each conv and attention kernel onnxruntime offers, and whole calls, 10 (only when
  * asked for) how a whole run grows with photos, styles, avatars and size (issue 15). Prints a table naming the
  * machine and writes the figures as JSON. `--quick` runs parts 1 and 2 on the tiny fixtures
- * (under a minute) and ends with the overhead ratio.
+ * (under a minute) and ends with the overhead ratio. `--unet bk-sdm-tiny` runs part 5 on
+ * BK-SDM-Tiny's distilled UNet shape in place of SD-Turbo's (scripts/fixtures/configs.ts).
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fixtureModel } from './fixtures/cache.ts';
+import { FULL_SIZE_UNETS } from './fixtures/full-size.ts';
 import { describeMachine, machineLine } from './bench/machine.ts';
 import { measureOverhead, overheadRows, type OverheadResult } from './bench/overhead.ts';
 import { measurePlanning, planningRows } from './bench/planning.ts';
@@ -36,6 +38,7 @@ const { values } = parseArgs({
     reps: { type: 'string' },
     size: { type: 'string', default: '512' },
     scale: { type: 'string', default: '1' },
+    unet: { type: 'string', default: 'sd-turbo' },
     markdown: { type: 'boolean', default: false },
   },
 });
@@ -44,7 +47,9 @@ const parts = new Set((values.parts ?? (quick ? '1,2' : '1,2,3,4,5')).split(',')
 const reps = Number(values.reps ?? 5);
 const size = Number(values.size);
 const scale = Number(values.scale);
+const unet = FULL_SIZE_UNETS.find((name) => name === values.unet);
 if (
+  unet === undefined ||
   !Number.isInteger(reps) ||
   reps < 1 ||
   !Number.isInteger(size) ||
@@ -52,7 +57,7 @@ if (
   !(scale > 0 && scale <= 1)
 ) {
   console.error(
-    'usage: npm run bench -- [--quick] [--json FILE] [--parts 1,2,3,4,5,6,7,8,9,10] [--reps N] [--size N] [--scale S]',
+    'usage: npm run bench -- [--quick] [--json FILE] [--parts 1,2,3,4,5,6,7,8,9,10] [--reps N] [--size N] [--scale S] [--unet sd-turbo|bk-sdm-tiny]',
   );
   process.exit(2);
 }
@@ -99,8 +104,8 @@ if (parts.has(4)) {
 
 let wholeRun: WholeRunResult | undefined;
 if (parts.has(5)) {
-  progress(`part 5: the whole 30-avatar run at scale ${scale}, ${size}px`);
-  wholeRun = await measureWholeRun({ scale, size, reps, progress });
+  progress(`part 5: the whole 30-avatar run at scale ${scale}, ${size}px, ${unet} UNet`);
+  wholeRun = await measureWholeRun({ scale, unet, size, reps, progress });
   results.wholeRun = wholeRun;
   rows.push(...wholeRunRows(wholeRun));
 }

@@ -18,7 +18,7 @@ import { loadJobResources } from '../../main/jobs/resources.ts';
 import { runAvatars } from '../../main/jobs/run-avatars.ts';
 import { openStore } from '../../main/store/index.ts';
 import { loadStyleCatalog, pickStyles, styleSettings } from '../../main/styles/catalog.ts';
-import { fullSizeModel } from '../fixtures/full-size.ts';
+import { fullSizeModel, type FullSizeUnet } from '../fixtures/full-size.ts';
 import { photoTensors, RUN_PHOTOS, RUN_STYLES } from './avatar-run.ts';
 import type { Row } from './report.ts';
 import {
@@ -34,6 +34,8 @@ import { summarize, type Summary } from './stats.ts';
 
 export interface WholeRunOptions {
   scale: number;
+  /** SD-Turbo's UNet (the default model as shipped) or a distilled shape of it. */
+  unet: FullSizeUnet;
   size: number;
   reps: number;
   progress: (message: string) => void;
@@ -41,6 +43,7 @@ export interface WholeRunOptions {
 
 export interface WholeRunResult {
   scale: number;
+  unet: FullSizeUnet;
   size: number;
   provider: string;
   autoencoder: string;
@@ -75,10 +78,10 @@ const STAT_OF: Record<Component, keyof EngineStats> = {
 };
 
 export async function measureWholeRun(options: WholeRunOptions): Promise<WholeRunResult> {
-  const { scale, size, progress } = options;
+  const { scale, size, unet, progress } = options;
   // A run takes minutes on 2 cores: three are enough for a median.
   const reps = Math.min(options.reps, 3);
-  const dir = await fullSizeModel({ scale, quantized: true });
+  const dir = await fullSizeModel({ scale, quantized: true, unet });
   const photos = RUN_PHOTOS.map(photo);
   const root = await mkdtemp(join(tmpdir(), 'bench-whole-run-'));
   const runs: RunFigures[] = [];
@@ -137,6 +140,7 @@ export async function measureWholeRun(options: WholeRunOptions): Promise<WholeRu
     summarize(runs.map((run, i) => figure(run) / unavoidable[i]!)).median;
   return {
     scale,
+    unet,
     size,
     ...model!,
     total: summarize(runs.map((r) => r.total)),
@@ -210,7 +214,8 @@ class BareReplay {
 
 export function wholeRunRows(r: WholeRunResult): Row[] {
   const part = `5 whole run${r.scale === 1 ? '' : ` x${r.scale}`}`;
-  const label = `30 avatars, 5 styles, 3 photos, int8 + ${r.autoencoder === 'tiny' ? 'TAESD' : 'full VAE'}, ${r.size}px, ${r.provider}`;
+  const unet = r.unet === 'sd-turbo' ? '' : `${r.unet} UNet, `;
+  const label = `30 avatars, 5 styles, 3 photos, ${unet}int8 + ${r.autoencoder === 'tiny' ? 'TAESD' : 'full VAE'}, ${r.size}px, ${r.provider}`;
   const median = (values: number[]): number => summarize(values).median;
   const callsNote = COMPONENTS.map((c) => `${median(r.calls.map((run) => run[c]))} ${c}`).join(
     ', ',
