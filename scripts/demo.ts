@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { photo } from '../main/intake/test-photos.ts';
+import { photo } from '../main/testing/photos.ts';
 import { loadJobResources } from '../main/jobs/resources.ts';
 import { runAvatars } from '../main/jobs/run-avatars.ts';
 import { openStore } from '../main/store/index.ts';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from '@playwright/test';
-import { serveFolder, writeCatalogFor } from '../../main/models/test-server.ts';
+import { serveFolder, writeCatalogFor } from '../../main/testing/model-server.ts';
 import { fixtureModel } from '../../scripts/fixtures/cache.ts';
 import { expect, test } from '../support/fixtures.ts';
 import type { TestHost } from '../support/host.ts';

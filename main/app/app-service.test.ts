@@ -13,7 +13,7 @@ import type {
   RunFinishedEvent,
   RunRequest,
 } from '../api/contract.ts';
-import { photo } from '../intake/test-photos.ts';
+import { photo } from '../testing/photos.ts';
 import { importModel } from '../models/import.ts';
 import type { AppService } from './app-service.ts';
 import { createAppService } from './create-app-service.ts';

@@ -20,8 +20,8 @@ import type {
 } from '../api/contract.ts';
 import { listModelFiles } from '../models/manifest.ts';
 import { listInstalled } from '../models/registry.ts';
-import { serveFolder, writeCatalogFor, type Faults } from '../models/test-server.ts';
-import { tempDataDir } from '../store/test-helpers.ts';
+import { serveFolder, writeCatalogFor, type Faults } from '../testing/model-server.ts';
+import { tempDataDir } from '../testing/store.ts';
 import type { AppService, AppServiceOptions } from './app-service.ts';
 import { createAppService } from './create-app-service.ts';
 import { ModelUploadReceiver } from './model-upload.ts';

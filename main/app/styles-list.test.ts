@@ -8,9 +8,9 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { StyleSummary } from '../api/contract.ts';
 import { importLora } from '../models/loras.ts';
-import { importReferenceModel, labelledLora, REFERENCE_LORA } from '../models/testing/loras.ts';
-import { tempDataDir } from '../store/test-helpers.ts';
-import { writeStylesFile } from '../styles/testing.ts';
+import { importReferenceModel, labelledLora, REFERENCE_LORA } from '../testing/models/loras.ts';
+import { tempDataDir } from '../testing/store.ts';
+import { writeStylesFile } from '../testing/styles.ts';
 import type { AppService } from './app-service.ts';
 import { createAppService } from './create-app-service.ts';
 

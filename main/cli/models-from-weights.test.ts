@@ -14,8 +14,8 @@ import {
   readReferenceF32,
   referenceCases,
   relativeL2,
-} from '../graphs/testing/reference.ts';
-import { img2img, models } from './testing.ts';
+} from '../testing/graphs/reference.ts';
+import { img2img, models } from '../testing/cli.ts';
 
 /** img2img case 0 of `model` (Euler, 2 steps at 0.5, no guidance) on the installed `dir`. */
 async function case0Error(

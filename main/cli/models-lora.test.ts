@@ -3,16 +3,16 @@ import assert from 'node:assert/strict';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { REFERENCE_DIR } from '../graphs/testing/reference.ts';
-import { serveFolder } from '../models/test-server.ts';
+import { REFERENCE_DIR } from '../testing/graphs/reference.ts';
+import { serveFolder } from '../testing/model-server.ts';
 import {
   labelledLora,
   loraWithMetadata,
   REFERENCE_LORA,
   writeLoraCatalogFor,
-} from '../models/testing/loras.ts';
-import { tempDataDir } from '../store/test-helpers.ts';
-import { models } from './testing.ts';
+} from '../testing/models/loras.ts';
+import { tempDataDir } from '../testing/store.ts';
+import { models } from '../testing/cli.ts';
 
 interface Row {
   kind: 'model' | 'lora';

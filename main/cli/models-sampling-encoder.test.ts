@@ -3,10 +3,10 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { sha256File } from '../models/manifest.ts';
-import { serveFolder, writeCatalogFor } from '../models/test-server.ts';
-import { sd15WithEncoder } from '../engine/testing/encoder-exports.ts';
-import { tempDataDir } from '../store/test-helpers.ts';
-import { models } from './testing.ts';
+import { serveFolder, writeCatalogFor } from '../testing/model-server.ts';
+import { sd15WithEncoder } from '../testing/engine/encoder-exports.ts';
+import { tempDataDir } from '../testing/store.ts';
+import { models } from '../testing/cli.ts';
 
 const ENCODER = 'vae_encoder/model.onnx';
 

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fixtureModel } from '../../scripts/fixtures/cache.ts';
-import { REFERENCE_DIR } from '../graphs/testing/reference.ts';
-import { serveFolder, writeCatalogFor } from '../models/test-server.ts';
-import { tempDataDir } from '../store/test-helpers.ts';
-import { models } from './testing.ts';
+import { REFERENCE_DIR } from '../testing/graphs/reference.ts';
+import { serveFolder, writeCatalogFor } from '../testing/model-server.ts';
+import { tempDataDir } from '../testing/store.ts';
+import { models } from '../testing/cli.ts';
 
 test('list on an empty data folder is an empty list, not an error', async (t) => {
   const dataDir = tempDataDir(t);

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { databasePath, imagesDir } from '../store/data-folder.ts';
 import { openStore } from '../store/index.ts';
-import { ManualClock, tempDataDir } from '../store/test-helpers.ts';
+import { ManualClock, tempDataDir } from '../testing/store.ts';
 
 const CLI = fileURLToPath(new URL('./privacy.ts', import.meta.url));
 const PICTURE = Buffer.from('picture');

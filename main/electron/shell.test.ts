@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import vm from 'node:vm';
 import type { AvatarStudioApi } from '../api/contract.ts';
-import { PNG_BYTES, fakeService, rendererFixture } from '../host/testing.ts';
+import { PNG_BYTES, fakeService, rendererFixture } from '../testing/host.ts';
 import { APP_ORIGIN, EVENT_CHANNEL, isAppFrame } from './app-origin.ts';
 import { appProtocolHandler } from './app-protocol.ts';
 import { buildElectron } from './build.ts';

@@ -9,9 +9,13 @@ import { EngineError } from './errors.ts';
 import { loadModel } from './model.ts';
 import { deterministicEncoder } from './onnx/deterministic-encoder.ts';
 import { SeededNoise } from './random.ts';
-import { sd15WithEncoder } from './testing/encoder-exports.ts';
-import { TEST_SIZE as SIZE, testImage as image, testRequest } from './testing/img2img-request.ts';
-import { copyOfFixture } from './testing/model-copies.ts';
+import { sd15WithEncoder } from '../testing/engine/encoder-exports.ts';
+import {
+  TEST_SIZE as SIZE,
+  testImage as image,
+  testRequest,
+} from '../testing/engine/img2img-request.ts';
+import { copyOfFixture } from '../testing/engine/model-copies.ts';
 import type { Img2ImgRequest } from './types.ts';
 
 const { onnx } = onnxProto;

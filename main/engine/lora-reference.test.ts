@@ -16,8 +16,8 @@ import {
   referenceCases,
   relativeL2,
   type ReferenceModel,
-} from '../graphs/testing/reference.ts';
-import { img2img } from '../cli/testing.ts';
+} from '../testing/graphs/reference.ts';
+import { img2img } from '../testing/cli.ts';
 import { buildFromCheckpoint, buildFromDiffusers } from '../models/from-weights/build-folder.ts';
 import { EngineError } from './errors.ts';
 import { loadModel, type SdModel } from './model.ts';

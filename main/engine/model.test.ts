@@ -6,7 +6,7 @@ import { fixtureModel } from '../../scripts/fixtures/cache.ts';
 import { FIXTURE_VARIANTS } from '../../scripts/fixtures/variants.ts';
 import { EngineError, type EngineErrorCode } from './errors.ts';
 import { loadModel, type LoadModelOptions } from './model.ts';
-import { copyOfFixture } from './testing/model-copies.ts';
+import { copyOfFixture } from '../testing/engine/model-copies.ts';
 
 /** Loads, and asserts it fails with `code`, naming `file` in both the message and the error. */
 async function assertRefused(

@@ -9,7 +9,7 @@ import {
   TEST_SIZE as SIZE,
   testImage as image,
   testRequest as request,
-} from './testing/img2img-request.ts';
+} from '../testing/engine/img2img-request.ts';
 
 const isAborted = (error: unknown): boolean =>
   error instanceof EngineError && error.code === 'ABORTED';

@@ -16,7 +16,7 @@ import sharp from 'sharp';
 import { buildFixtureModel, type FixtureVariant } from '../../scripts/fixtures/variants.ts';
 import { SeededNoise } from './random.ts';
 import { ClipTokenizer } from './tokenizer/clip-tokenizer.ts';
-import { relativeL2 } from '../graphs/testing/reference.ts';
+import { relativeL2 } from '../testing/graphs/reference.ts';
 
 const run = promisify(execFile);
 const SIZE = 64;

@@ -16,7 +16,7 @@ import {
   relativeL2,
   runBase,
   sessionFrom,
-} from './testing/reference.ts';
+} from '../testing/graphs/reference.ts';
 
 /** int8 builds use this CPU's weight limit, as the importer does. */
 const int8Layers = await int8Weights();

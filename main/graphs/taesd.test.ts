@@ -14,7 +14,7 @@ import {
   referenceCases,
   relativeL2,
   sessionFrom,
-} from './testing/reference.ts';
+} from '../testing/graphs/reference.ts';
 import { SafetensorsFile } from '../weights/safetensors.ts';
 import { safetensorsWeights } from '../weights/weight-source.ts';
 

@@ -13,7 +13,7 @@ import {
   relativeL2,
   runBase,
   sessionFrom,
-} from './testing/reference.ts';
+} from '../testing/graphs/reference.ts';
 import { parseUnetConfig, type UnetConfig } from './unet-config.ts';
 import { buildUnet } from './unet.ts';
 import { SafetensorsFile } from '../weights/safetensors.ts';

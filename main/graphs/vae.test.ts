@@ -8,7 +8,12 @@ import { int8Weights } from '../models/int8-kernel.ts';
 import type { BuildOptions } from './build-options.ts';
 import { ModelConfigError } from './config-reader.ts';
 import type { GraphBuilder } from './onnx-graph.ts';
-import { readReferenceF32, REFERENCE_DIR, relativeL2, sessionFrom } from './testing/reference.ts';
+import {
+  readReferenceF32,
+  REFERENCE_DIR,
+  relativeL2,
+  sessionFrom,
+} from '../testing/graphs/reference.ts';
 import { parseVaeConfig, type VaeConfig } from './vae-config.ts';
 import { buildVaeDecoder, buildVaeEncoder } from './vae.ts';
 import { SafetensorsFile } from '../weights/safetensors.ts';

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { fixtureModel } from '../../scripts/fixtures/cache.ts';
 import { startAppHost } from './app-host.ts';
 import type { Host } from './server.ts';
-import { postApi, rawRequest, rendererFixture } from './testing.ts';
+import { postApi, rawRequest, rendererFixture } from '../testing/host.ts';
 
 let host: Host;
 let dataDir: string;

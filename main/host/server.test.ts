@@ -11,7 +11,7 @@ import {
   postApi,
   rawRequest,
   rendererFixture,
-} from './testing.ts';
+} from '../testing/host.ts';
 
 let host: Host;
 let service: FakeService;

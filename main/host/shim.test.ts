@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import vm from 'node:vm';
 import type { AvatarStudioApi } from '../api/contract.ts';
 import { type Host, SECRET_HEADER, startHost } from './server.ts';
-import { type FakeService, PNG_BYTES, fakeService, rendererFixture } from './testing.ts';
+import { type FakeService, PNG_BYTES, fakeService, rendererFixture } from '../testing/host.ts';
 
 let host: Host;
 let service: FakeService;

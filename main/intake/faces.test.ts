@@ -6,7 +6,7 @@ import { faceCrop } from './crop.ts';
 import { descriptorDistance, type FaceDetector } from './face-types.ts';
 import { loadFaceDetector } from './faces.ts';
 import { INTAKE_LIMITS } from './limits.ts';
-import { photo, photosIn } from './test-photos.ts';
+import { photo, photosIn } from '../testing/photos.ts';
 
 let detector: FaceDetector;
 before(async () => {

@@ -8,7 +8,7 @@ import { decodeHeic } from './heic.ts';
 import { checkPhotos, type IntakeDeps } from './intake.ts';
 import { INTAKE_LIMITS } from './limits.ts';
 import { hashDistance, perceptualHash } from './phash.ts';
-import { photo } from './test-photos.ts';
+import { photo } from '../testing/photos.ts';
 
 // e2e/photos/heic/README.md: heif-enc (x265) made it from the JPEG beside it in portraits/.
 const HEIC = photo('heic/sample3-face2.heic');

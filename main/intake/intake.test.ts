@@ -8,7 +8,7 @@ import { loadFaceDetector } from './faces.ts';
 import { checkPhotos, type IntakeDeps, type SubmittedPhoto } from './intake.ts';
 import { INTAKE_LIMITS } from './limits.ts';
 import { hashDistance, perceptualHash } from './phash.ts';
-import { photo, photosIn } from './test-photos.ts';
+import { photo, photosIn } from '../testing/photos.ts';
 import type { PhotoVerdict } from './verdicts.ts';
 
 let faces: FaceDetector;

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import sharp from 'sharp';
 import { INTAKE_LIMITS } from './limits.ts';
 import { hashDistance, perceptualHash } from './phash.ts';
-import { photo } from './test-photos.ts';
+import { photo } from '../testing/photos.ts';
 
 async function hashOf(bytes: Buffer): Promise<string> {
   const { data, info } = await sharp(bytes)

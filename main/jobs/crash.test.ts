@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { fixtureModel } from '../../scripts/fixtures/cache.ts';
 import { imagesDir } from '../store/data-folder.ts';
 import { openStore } from '../store/index.ts';
-import { findPlaintextImages, integrityCheck, tempDataDir } from '../store/test-helpers.ts';
+import { findPlaintextImages, integrityCheck, tempDataDir } from '../testing/store.ts';
 
 const PHOTOS = ['sample1-face1.jpg', 'sample2-face2.jpg', 'sample3-face1.jpg'].map(
   (f) => `e2e/photos/portraits/${f}`,

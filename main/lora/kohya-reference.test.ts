@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
-import { relativeL2 } from '../graphs/testing/reference.ts';
+import { relativeL2 } from '../testing/graphs/reference.ts';
 import { SafetensorsFile } from '../weights/safetensors.ts';
 import { loraFeeds } from './lora-feeds.ts';
 import { inspectLora, readLora } from './read-lora.ts';
@@ -18,7 +18,7 @@ import {
   referenceTargets,
   withMetadata,
   type TinyModel,
-} from './testing.ts';
+} from '../testing/lora.ts';
 import { loraInputNames, type LoraTarget } from './types.ts';
 
 const MODELS: readonly TinyModel[] = ['sd1-tiny', 'sd2-tiny'];

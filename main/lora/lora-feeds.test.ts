@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { relativeL2 } from '../graphs/testing/reference.ts';
+import { relativeL2 } from '../testing/graphs/reference.ts';
 import { loraFeeds } from './lora-feeds.ts';
 import { readLora } from './read-lora.ts';
 import { resolveLora, type ResolvedLora } from './resolve-lora.ts';
-import { branchWeight, referenceTargets, writeLora } from './testing.ts';
+import { branchWeight, referenceTargets, writeLora } from '../testing/lora.ts';
 import { loraInputNames } from './types.ts';
 
 const targets = referenceTargets('sd1-tiny');

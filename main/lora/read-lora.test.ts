@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { REFERENCE_DIR } from '../graphs/testing/reference.ts';
-import { writeSafetensors } from '../weights/testing.ts';
+import { REFERENCE_DIR } from '../testing/graphs/reference.ts';
+import { writeSafetensors } from '../testing/weights.ts';
 import type { LoraErrorCode } from './errors.ts';
 import { inspectLora, isLoraFile, readLora } from './read-lora.ts';
-import { loraRefusal, referenceLora, writeLora, type TestTensor } from './testing.ts';
+import { loraRefusal, referenceLora, writeLora, type TestTensor } from '../testing/lora.ts';
 
 const Q = 'down_blocks.0.attentions.0.transformer_blocks.0.attn1';
 

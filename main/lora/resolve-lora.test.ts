@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readLora } from './read-lora.ts';
 import { resolveLora } from './resolve-lora.ts';
-import { loraRefusal, referenceTargets, writeLora, type TestTensor } from './testing.ts';
+import { loraRefusal, referenceTargets, writeLora, type TestTensor } from '../testing/lora.ts';
 
 const BLOCK = 'down_blocks.0.attentions.0.transformer_blocks.0';
 const sd1 = referenceTargets('sd1-tiny');

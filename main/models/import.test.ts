@@ -5,14 +5,14 @@ import { describe, test } from 'node:test';
 import { fixtureModel } from '../../scripts/fixtures/cache.ts';
 import { FIXTURE_VARIANTS, type FixtureVariant } from '../../scripts/fixtures/variants.ts';
 import { isEngineError } from '../engine/errors.ts';
-import { copyOfFixture } from '../engine/testing/model-copies.ts';
-import { tempDataDir } from '../store/test-helpers.ts';
+import { copyOfFixture } from '../testing/engine/model-copies.ts';
+import { tempDataDir } from '../testing/store.ts';
 import { importModel } from './import.ts';
 import type { ModelFamily } from '../engine/types.ts';
 import type { Precision } from './manifest.ts';
 import { listInstalled, verifyInstalled } from './registry.ts';
 import { precisionOf, readOnnx } from './onnx-model.ts';
-import { externalize } from './testing/externalize.ts';
+import { externalize } from '../testing/models/externalize.ts';
 import { loadModel } from '../engine/model.ts';
 
 const EXPECTED: Record<FixtureVariant, { family: ModelFamily; precision: Precision }> = {

@@ -14,14 +14,14 @@ import {
   readReferenceF32,
   referenceCases,
   relativeL2,
-} from '../graphs/testing/reference.ts';
-import { tempDataDir } from '../store/test-helpers.ts';
+} from '../testing/graphs/reference.ts';
+import { tempDataDir } from '../testing/store.ts';
 import { loadCatalog } from './catalog.ts';
 import { isModelError } from './errors.ts';
 import { downloadDir, installFromCatalog, type InstallProgress } from './install.ts';
 import { listModelFiles, sha256File } from './manifest.ts';
 import { listInstalled } from './registry.ts';
-import { serveFolder, writeCatalogFor } from './test-server.ts';
+import { serveFolder, writeCatalogFor } from '../testing/model-server.ts';
 
 const ID = 'fixture-sd2';
 const MODEL = 'sd2-tiny';

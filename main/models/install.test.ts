@@ -6,13 +6,18 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { fixtureModel } from '../../scripts/fixtures/cache.ts';
-import { tempDataDir } from '../store/test-helpers.ts';
+import { tempDataDir } from '../testing/store.ts';
 import { loadCatalog } from './catalog.ts';
 import { downloadFiles, type DownloadProgress } from './download.ts';
 import { isModelError, type ModelErrorCode } from './errors.ts';
 import { downloadDir, installFromCatalog, type InstallOptions } from './install.ts';
 import { listInstalled } from './registry.ts';
-import { serveFolder, writeCatalogFor, type Faults, type ModelServer } from './test-server.ts';
+import {
+  serveFolder,
+  writeCatalogFor,
+  type Faults,
+  type ModelServer,
+} from '../testing/model-server.ts';
 
 const ID = 'fixture-turbo';
 const UNET = 'unet/model.onnx';

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { cp, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { tempDataDir } from '../store/test-helpers.ts';
+import { tempDataDir } from '../testing/store.ts';
 import { checkLoraFitsModel, modelBase } from './lora-fit.ts';
 import { importLora } from './loras.ts';
 import type { InstalledModel } from './registry.ts';
-import { importReferenceModel, labelledLora, REFERENCE_LORA } from './testing/loras.ts';
+import { importReferenceModel, labelledLora, REFERENCE_LORA } from '../testing/models/loras.ts';
 
 describe('a LoRA against the line of a model', () => {
   let dataDir: string;

@@ -3,7 +3,7 @@ import { appendFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promise
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { isLoraError, type LoraErrorCode } from '../lora/errors.ts';
-import { tempDataDir } from '../store/test-helpers.ts';
+import { tempDataDir } from '../testing/store.ts';
 import { loadCatalog, parseCatalog } from './catalog.ts';
 import { isModelError, type ModelErrorCode } from './errors.ts';
 import { importModel } from './import.ts';
@@ -19,7 +19,7 @@ import {
 } from './loras.ts';
 import { sha256File } from './manifest.ts';
 import { cleanLeftovers, createStaging, listInstalled } from './registry.ts';
-import { serveFolder } from './test-server.ts';
+import { serveFolder } from '../testing/model-server.ts';
 import {
   importReferenceModel,
   labelledLora,
@@ -27,8 +27,8 @@ import {
   loraWithMetadata,
   REFERENCE_LORA,
   writeLoraCatalogFor,
-} from './testing/loras.ts';
-import { REFERENCE_DIR } from '../graphs/testing/reference.ts';
+} from '../testing/models/loras.ts';
+import { REFERENCE_DIR } from '../testing/graphs/reference.ts';
 
 function isCode(code: ModelErrorCode | LoraErrorCode, pattern: RegExp) {
   return (error: unknown) => {

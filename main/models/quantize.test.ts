@@ -4,11 +4,11 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fixtureModel } from '../../scripts/fixtures/cache.ts';
 import { loadModel } from '../engine/model.ts';
-import { copyOfFixture } from '../engine/testing/model-copies.ts';
-import { tempDataDir } from '../store/test-helpers.ts';
+import { copyOfFixture } from '../testing/engine/model-copies.ts';
+import { tempDataDir } from '../testing/store.ts';
 import { importModel } from './import.ts';
 import { DataType, onnx, precisionOf, readOnnx, type GraphProto } from './onnx-model.ts';
-import { externalize } from './testing/externalize.ts';
+import { externalize } from '../testing/models/externalize.ts';
 import { quantizeInstalled } from './quantize.ts';
 import { getInstalled, listInstalled, verifyInstalled } from './registry.ts';
 

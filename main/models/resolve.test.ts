@@ -4,7 +4,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fixtureModel } from '../../scripts/fixtures/cache.ts';
 import { openStore } from '../store/index.ts';
-import { tempDataDir } from '../store/test-helpers.ts';
+import { tempDataDir } from '../testing/store.ts';
 import { readDefaultModelId, setDefaultModel } from './default-model.ts';
 import { importModel } from './import.ts';
 import { readManifest, writeManifest } from './manifest.ts';

@@ -10,10 +10,10 @@ import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import { databasePath, imagesDir } from './data-folder.ts';
 import { openStore } from './index.ts';
-import { findPlaintextImages, integrityCheck, tempDataDir } from './test-helpers.ts';
+import { findPlaintextImages, integrityCheck, tempDataDir } from '../testing/store.ts';
 
 /** A store-only job with precise kill points; main/jobs/crash.test.ts kills the real one. */
-const JOB = fileURLToPath(new URL('./crash-job.ts', import.meta.url));
+const JOB = fileURLToPath(new URL('../testing/crash-job.ts', import.meta.url));
 
 /** Runs the job until it prints `until`, then SIGKILLs it; resolves once it is reaped. */
 async function killMidRun(dataDir: string, until: string, args: string[] = []): Promise<void> {

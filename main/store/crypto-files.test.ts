@@ -4,7 +4,12 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { imagesDir } from './data-folder.ts';
 import { openStore } from './index.ts';
-import { KNOWN_PIXEL_RUN, findPlaintextImages, sampleImages, tempDataDir } from './test-helpers.ts';
+import {
+  KNOWN_PIXEL_RUN,
+  findPlaintextImages,
+  sampleImages,
+  tempDataDir,
+} from '../testing/store.ts';
 
 test('no plaintext image bytes exist anywhere under the data folder while a run is live', async (t) => {
   const images = await sampleImages();

@@ -6,7 +6,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { databasePath, imagesDir } from './data-folder.ts';
 import { openStore } from './index.ts';
 import { MIGRATIONS, SCHEMA_VERSION, migrate } from './migrations/index.ts';
-import { tempDataDir } from './test-helpers.ts';
+import { tempDataDir } from '../testing/store.ts';
 
 test('a fresh data folder gets a migrated WAL database with strict tables and foreign keys', (t) => {
   const dataDir = tempDataDir(t);

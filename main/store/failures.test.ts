@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { databasePath, imagesDir } from './data-folder.ts';
 import { type Store, isStoreError, openStore } from './index.ts';
-import { faultyFileSystem, tempDataDir } from './test-helpers.ts';
+import { faultyFileSystem, tempDataDir } from '../testing/store.ts';
 
 const PICTURE = Buffer.from('a picture the user is waiting for');
 

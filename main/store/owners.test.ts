@@ -9,9 +9,9 @@ import BetterSqlite3 from 'better-sqlite3';
 import { databasePath, imagesDir } from './data-folder.ts';
 import { openStore } from './index.ts';
 import { isOwnerAlive, ownersDir } from './owners.ts';
-import { findPlaintextImages, integrityCheck, tempDataDir } from './test-helpers.ts';
+import { findPlaintextImages, integrityCheck, tempDataDir } from '../testing/store.ts';
 
-const JOB = fileURLToPath(new URL('./crash-job.ts', import.meta.url));
+const JOB = fileURLToPath(new URL('../testing/crash-job.ts', import.meta.url));
 
 /** Reads the job's stdout until it prints `line`. */
 async function until(child: ChildProcess, line: string): Promise<void> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { openStore } from './index.ts';
-import { ManualClock, tempDataDir } from './test-helpers.ts';
+import { ManualClock, tempDataDir } from '../testing/store.ts';
 
 const at = (iso: string) => Date.parse(iso);
 const RUN = { styles: ['anime'], photoCount: 4 };

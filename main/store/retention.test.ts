@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { test } from 'node:test';
 import { imagesDir } from './data-folder.ts';
 import { openStore } from './index.ts';
-import { ManualClock, tempDataDir } from './test-helpers.ts';
+import { ManualClock, tempDataDir } from '../testing/store.ts';
 
 const T0 = Date.UTC(2025, 5, 1, 12, 0, 0);
 const PICTURE = Buffer.from('not really a picture, the store does not care');

@@ -10,9 +10,9 @@ import {
   labelledLora,
   loraEntry,
   REFERENCE_LORA,
-} from '../models/testing/loras.ts';
-import { tempDataDir } from '../store/test-helpers.ts';
-import { writeSafetensors } from '../weights/testing.ts';
+} from '../testing/models/loras.ts';
+import { tempDataDir } from '../testing/store.ts';
+import { writeSafetensors } from '../testing/weights.ts';
 import { readStyleCatalog, styleSettings, stylePrompt } from './catalog.ts';
 import { StyleError } from './errors.ts';
 import { resolveStyleLora, styleLoraStatus } from './lora.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import sharp from 'sharp';
 import { descriptorDistance } from '../intake/face-types.ts';
-import { photo } from '../intake/test-photos.ts';
+import { photo } from '../testing/photos.ts';
 import { MODERATION_POLICY, NSFW_CLASSES, decide } from '../moderation/policy.ts';
 import type { RawImage } from '../tfjs/pixels.ts';
 import { loadVision } from './vision-client.ts';

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import util from 'node:util';
 import { inferCheckpointConfig } from './checkpoint-config.ts';
 import { SafetensorsFile } from './safetensors.ts';
-import { writeZeroTensors } from './testing.ts';
+import { writeZeroTensors } from '../testing/weights.ts';
 
 const REFERENCE = 'scripts/fixtures/diffusers-reference';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { mapCheckpoint } from './checkpoint-keys.ts';
 import { SafetensorsFile } from './safetensors.ts';
-import { writeZeroTensors } from './testing.ts';
+import { writeZeroTensors } from '../testing/weights.ts';
 
 const REFERENCE = 'scripts/fixtures/diffusers-reference';
 

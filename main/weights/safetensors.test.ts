@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { float32ToFloat16Bits } from '../engine/onnx/float16.ts';
 import { SafetensorsFile } from './safetensors.ts';
-import { writeSafetensors as write } from './testing.ts';
+import { writeSafetensors as write } from '../testing/weights.ts';
 
 const f32 = (values: number[]) => Buffer.from(new Float32Array(values).buffer);
 

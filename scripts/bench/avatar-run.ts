@@ -9,7 +9,7 @@ import { sharedFloat32 } from '../../main/engine/arrays.ts';
 import type { EngineApi } from '../../main/engine/engine.ts';
 import { loadImageTensor } from '../../main/engine/image.ts';
 import type { Img2ImgRequest, ModelFamily } from '../../main/engine/types.ts';
-import { PHOTOS_DIR } from '../../main/intake/test-photos.ts';
+import { PHOTOS_DIR } from '../../main/testing/photos.ts';
 import { MAX_AVATARS, planAvatars } from '../../main/jobs/plan.ts';
 import { loadStyleCatalog, pickStyles, styleSettings } from '../../main/styles/catalog.ts';
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadFaceDetector } from '../../main/intake/faces.ts';
-import { photo } from '../../main/intake/test-photos.ts';
+import { photo } from '../../main/testing/photos.ts';
 import { loadJobResources, type JobResources } from '../../main/jobs/resources.ts';
 import { runAvatars } from '../../main/jobs/run-avatars.ts';
 import { loadModerator } from '../../main/moderation/classifier.ts';

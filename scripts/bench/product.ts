@@ -8,7 +8,7 @@
 import { loadImageTensor, rgbToPng, tensorToRgb } from '../../main/engine/image.ts';
 import { loadFaceDetector } from '../../main/intake/faces.ts';
 import { checkPhotos } from '../../main/intake/intake.ts';
-import { photo } from '../../main/intake/test-photos.ts';
+import { photo } from '../../main/testing/photos.ts';
 import { likeness } from '../../main/jobs/likeness.ts';
 import { loadModerator } from '../../main/moderation/classifier.ts';
 import { decide } from '../../main/moderation/policy.ts';

@@ -13,7 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine, type EngineStats } from '../../main/engine/engine.ts';
-import { photo } from '../../main/intake/test-photos.ts';
+import { photo } from '../../main/testing/photos.ts';
 import { loadJobResources } from '../../main/jobs/resources.ts';
 import { runAvatars } from '../../main/jobs/run-avatars.ts';
 import { openStore } from '../../main/store/index.ts';

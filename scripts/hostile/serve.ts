@@ -5,7 +5,7 @@
  * Prints "ready {port, secret, origin, rendererDir}" once it serves.
  */
 import { startAppHost } from '../../main/host/app-host.ts';
-import { rendererFixture } from '../../main/host/testing.ts';
+import { rendererFixture } from '../../main/testing/host.ts';
 
 const [dataDir, model] = process.argv.slice(2);
 const { rendererDir, remove } = await rendererFixture();

@@ -4,12 +4,12 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Host } from '../../main/host/server.ts';
-import { postApi } from '../../main/host/testing.ts';
+import { postApi } from '../../main/testing/host.ts';
 
 const SERVE = fileURLToPath(new URL('./serve.ts', import.meta.url));
 
 export interface Target {
-  /** What main/host/testing.ts's raw requests need to reach it. */
+  /** What main/testing/host.ts's raw requests need to reach it. */
   readonly host: Host;
   readonly dataDir: string;
   readonly rendererDir: string;

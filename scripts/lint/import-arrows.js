@@ -22,13 +22,7 @@ export const RUNTIMES = [
   {
     name: 'test',
     where: 'unit tests, e2e and what only they use',
-    match: [
-      /\.test\.tsx?$/,
-      /(^|\/)testing(\.ts$|\/)/,
-      /(^|\/)test-(helpers|server|photos)\.ts$/,
-      /^main\/store\/crash-job\.ts$/,
-      /^e2e\//,
-    ],
+    match: [/\.test\.tsx?$/, /^main\/testing\//, /^e2e\//],
     imports: ['test', 'dev', 'core', 'shared', 'page', 'host', 'cli', 'electron', 'renderer'],
     node: true,
     packages: /./,

@@ -31,9 +31,10 @@ describe('import arrows', () => {
       ['main/electron/main.ts', 'electron'],
       ['main/electron/build.ts', 'dev'],
       ['main/cli/models.ts', 'cli'],
-      ['main/cli/testing.ts', 'test'],
+      ['main/testing/cli.ts', 'test'],
       ['main/engine/pipeline.ts', 'core'],
-      ['main/store/test-helpers.ts', 'test'],
+      ['main/testing/store.ts', 'test'],
+      ['main/store/testing.ts', 'core'],
       ['scripts/bench.ts', 'dev'],
     ];
     for (const [file, runtime] of cases) assert.equal(runtimeOf(file)?.name, runtime, file);
@@ -57,7 +58,7 @@ describe('import arrows', () => {
     const fixture = [
       "import { app } from 'electron';",
       "import { startAppHost } from '../host/app-host.ts';",
-      "export { fakeClock } from '../store/test-helpers.ts';",
+      "export { tempDataDir } from '../testing/store.ts';",
       "export const load = () => import('../cli/run-cli.ts');",
       'export const wrong = [app, startAppHost];',
     ].join('\n');
@@ -65,7 +66,7 @@ describe('import arrows', () => {
     assert.equal(messages.length, 4, messages.join('\n'));
     assert.match(messages[0]!, /may not import package "electron"/);
     assert.match(messages[1]!, /main\/host\/app-host\.ts, which is host/);
-    assert.match(messages[2]!, /main\/store\/test-helpers\.ts, which is test/);
+    assert.match(messages[2]!, /main\/testing\/store\.ts, which is test/);
     assert.match(messages[3]!, /main\/cli\/run-cli\.ts, which is cli/);
   });
 

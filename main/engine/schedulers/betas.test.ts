@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { alphasCumprod, betas } from './betas.ts';
 import { parseSchedulerConfig } from './config.ts';
-import { SD15_CONFIG, SD_ALPHA_PROD, assertClose } from './testing.ts';
+import { SD15_CONFIG, SD_ALPHA_PROD, assertClose } from '../../testing/schedulers.ts';
 
 const sd = parseSchedulerConfig(SD15_CONFIG, 'ddim');
 

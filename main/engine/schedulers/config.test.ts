@@ -6,7 +6,7 @@ import {
   schedulerForClassName,
   schedulerForConfig,
 } from './config.ts';
-import { SD15_CONFIG, assertEngineError } from './testing.ts';
+import { SD15_CONFIG, assertEngineError } from '../../testing/schedulers.ts';
 
 describe('parseSchedulerConfig', () => {
   it('fills an empty config with the defaults of the diffusers class that runs it', () => {

@@ -9,7 +9,7 @@ import {
   assertAllClose,
   assertEngineError,
   latents,
-} from './testing.ts';
+} from '../../testing/schedulers.ts';
 
 const ddim = (json: Record<string, unknown> = SD15_CONFIG): DdimScheduler =>
   new DdimScheduler(parseSchedulerConfig(json, 'ddim'));

@@ -10,7 +10,7 @@ import {
   assertAllClose,
   assertEngineError,
   latents,
-} from './testing.ts';
+} from '../../testing/schedulers.ts';
 
 const dpm = (json: Record<string, unknown> = SD15_CONFIG): DpmSolverScheduler =>
   new DpmSolverScheduler(parseSchedulerConfig(json, 'dpm'));

@@ -10,7 +10,7 @@ import {
   assertAllClose,
   assertEngineError,
   latents,
-} from './testing.ts';
+} from '../../testing/schedulers.ts';
 
 const TRAILING = { ...SD15_CONFIG, timestep_spacing: 'trailing' };
 const ancestral = (json: Record<string, unknown> = TRAILING): EulerAncestralScheduler =>

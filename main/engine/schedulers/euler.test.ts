@@ -10,7 +10,7 @@ import {
   assertClose,
   assertEngineError,
   latents,
-} from './testing.ts';
+} from '../../testing/schedulers.ts';
 
 /** SD-Turbo's scheduler_config.json (Euler, trailing). */
 const TURBO = {

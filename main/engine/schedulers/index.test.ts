@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createScheduler } from './index.ts';
-import { SD15_CONFIG, assertEngineError } from './testing.ts';
+import { SD15_CONFIG, assertEngineError } from '../../testing/schedulers.ts';
 
 describe('createScheduler', () => {
   it("picks the default for the config's class when no name is given", () => {

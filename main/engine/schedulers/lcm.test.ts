@@ -9,7 +9,7 @@ import {
   assertClose,
   assertEngineError,
   latents,
-} from './testing.ts';
+} from '../../testing/schedulers.ts';
 
 /** LCM-Dreamshaper's scheduler_config.json. */
 const LCM_CONFIG = {

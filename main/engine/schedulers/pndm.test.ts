@@ -9,7 +9,7 @@ import {
   assertAllClose,
   assertEngineError,
   latents,
-} from './testing.ts';
+} from '../../testing/schedulers.ts';
 
 const pndm = (json: Record<string, unknown> = SD15_CONFIG): PndmScheduler =>
   new PndmScheduler(parseSchedulerConfig(json, 'pndm'));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseSchedulerConfig } from './config.ts';
-import { assertEngineError } from './testing.ts';
+import { assertEngineError } from '../../testing/schedulers.ts';
 import {
   checkInferenceArgs,
   img2imgStartIndex,

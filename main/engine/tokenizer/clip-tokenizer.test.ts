@@ -10,7 +10,7 @@ import { isEngineError } from '../errors.ts';
 import {
   writeTransformers5Tokenizer,
   type MergesForm,
-} from '../testing/transformers5-tokenizer.ts';
+} from '../../testing/engine/transformers5-tokenizer.ts';
 import { ClipTokenizer } from './clip-tokenizer.ts';
 import { readTokenizerFolder, TOKENIZER_FILE_LIMITS } from './tokenizer-folder.ts';
 

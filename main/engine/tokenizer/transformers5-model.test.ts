@@ -10,9 +10,9 @@ import { fixtureModel } from '../../../scripts/fixtures/cache.ts';
 import { Engine } from '../engine.ts';
 import { isEngineError } from '../errors.ts';
 import { readModelFolder } from '../model-folder.ts';
-import { testRequest } from '../testing/img2img-request.ts';
-import { copyOfFixture } from '../testing/model-copies.ts';
-import { writeTransformers5Tokenizer } from '../testing/transformers5-tokenizer.ts';
+import { testRequest } from '../../testing/engine/img2img-request.ts';
+import { copyOfFixture } from '../../testing/engine/model-copies.ts';
+import { writeTransformers5Tokenizer } from '../../testing/engine/transformers5-tokenizer.ts';
 import type { Img2ImgResult } from '../types.ts';
 
 const request = testRequest({ prompt: 'a watercolor portrait of a person, highly detailed!!' });

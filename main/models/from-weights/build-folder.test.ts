@@ -17,7 +17,7 @@ import {
   readReferenceF32,
   referenceCases,
   relativeL2,
-} from '../../graphs/testing/reference.ts';
+} from '../../testing/graphs/reference.ts';
 import { buildFromCheckpoint, buildFromDiffusers } from './build-folder.ts';
 
 interface Img2ImgCase {

@@ -12,8 +12,8 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { onnx } from '../../../main/models/onnx-model.ts';
 import { imagesDir } from '../../../main/store/data-folder.ts';
-import { integrityCheck } from '../../../main/store/test-helpers.ts';
-import { type CliOutcome, cli as runCli } from '../../../main/cli/testing.ts';
+import { integrityCheck } from '../../../main/testing/store.ts';
+import { type CliOutcome, cli as runCli } from '../../../main/testing/cli.ts';
 import { type Attack, breach } from '../attack.ts';
 import { PORTRAITS } from './http.ts';
 

@@ -7,7 +7,7 @@ import zlib from 'node:zlib';
 import sharp from 'sharp';
 import type { IntakeReport, PhotoUpload } from '../../../main/api/contract.ts';
 import { decodeJson, encodeJson } from '../../../main/host/codec.ts';
-import { postApi } from '../../../main/host/testing.ts';
+import { postApi } from '../../../main/testing/host.ts';
 import { type Attack, breach } from '../attack.ts';
 import type { Target } from '../target.ts';
 import { PORTRAITS } from './http.ts';

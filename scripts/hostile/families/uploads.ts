@@ -9,7 +9,7 @@ import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DOOR_LIMITS } from '../../../main/api/validate.ts';
-import { type RawReply, type RawRequest, postApi, rawRequest } from '../../../main/host/testing.ts';
+import { type RawReply, type RawRequest, postApi, rawRequest } from '../../../main/testing/host.ts';
 import { type Attack, breach } from '../attack.ts';
 import type { Target } from '../target.ts';
 import { expectRefused, rawSocket } from './http.ts';

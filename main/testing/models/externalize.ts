@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DataType, onnx, type GraphProto } from '../onnx-model.ts';
+import { DataType, onnx, type GraphProto } from '../../models/onnx-model.ts';
 
 /**
  * Moves every float initializer (fp32 or fp16) of `dir`/model.onnx into one external file, as

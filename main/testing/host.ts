@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ApiError, type ApiEvent, type ApiEvents, type ApiHandlers } from '../api/contract.ts';
 import type { AppService } from '../app/app-service.ts';
-import { SECRET_HEADER, type Host } from './server.ts';
+import { SECRET_HEADER, type Host } from '../host/server.ts';
 
 export const PNG_BYTES = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 export const OUTSIDE_SECRET = 'outside-the-renderer-folder';

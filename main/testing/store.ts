@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import sharp from 'sharp';
-import type { Clock, Timer } from './clock.ts';
-import { databasePath } from './data-folder.ts';
-import type { FileSystem } from './file-system.ts';
+import type { Clock, Timer } from '../store/clock.ts';
+import { databasePath } from '../store/data-folder.ts';
+import type { FileSystem } from '../store/file-system.ts';
 
 /** A clock that moves only when told; timers fire in order as `advance` passes them. */
 export class ManualClock implements Clock {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { LoraBranches } from '../../engine/components/lora-branches.ts';
-import type { GraphBuilder } from '../onnx-graph.ts';
+import type { GraphBuilder } from '../../graphs/onnx-graph.ts';
 
 export const REFERENCE_DIR = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),

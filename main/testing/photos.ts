@@ -2,7 +2,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SubmittedPhoto } from './intake.ts';
+import type { SubmittedPhoto } from '../intake/intake.ts';
 
 export const PHOTOS_DIR = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),

@@ -9,8 +9,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
-import { openStore } from './index.ts';
-import { sampleImages } from './test-helpers.ts';
+import { openStore } from '../store/index.ts';
+import { sampleImages } from './store.ts';
 
 const MAX_AVATARS = 500;
 

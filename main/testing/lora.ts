@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { hashSeed, Rng } from '../graphs/onnx-graph.ts';
-import { REFERENCE_DIR } from '../graphs/testing/reference.ts';
+import { REFERENCE_DIR } from './graphs/reference.ts';
 import { SafetensorsFile } from '../weights/safetensors.ts';
-import { writeSafetensors } from '../weights/testing.ts';
-import { LoraError, type LoraErrorCode } from './errors.ts';
-import type { LoraTarget, LoraTensor } from './types.ts';
+import { writeSafetensors } from './weights.ts';
+import { LoraError, type LoraErrorCode } from '../lora/errors.ts';
+import type { LoraTarget, LoraTensor } from '../lora/types.ts';
 
 interface TestContext {
   after(fn: () => void): void;

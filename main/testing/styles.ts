@@ -1,7 +1,7 @@
 /** Test helper: a styles file of the shipped catalogue's styles, changed as a test needs. */
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_CATALOG_FILE } from './catalog.ts';
+import { DEFAULT_CATALOG_FILE } from '../styles/catalog.ts';
 
 /**
  * `<dir>/styles.json` holding the shipped catalogue's first `changes.length` styles, style i with

@@ -1,12 +1,12 @@
 /** Shared by the LoRA tests: the reference LoRAs, variants of them, their catalogue and models. */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { REFERENCE_DIR } from '../../graphs/testing/reference.ts';
+import { REFERENCE_DIR } from '../graphs/reference.ts';
 import type { LoraBase } from '../../lora/types.ts';
-import type { CatalogEntry } from '../catalog.ts';
-import { importModel } from '../import.ts';
-import { sha256File } from '../manifest.ts';
-import type { InstalledModel } from '../registry.ts';
+import type { CatalogEntry } from '../../models/catalog.ts';
+import { importModel } from '../../models/import.ts';
+import { sha256File } from '../../models/manifest.ts';
+import type { InstalledModel } from '../../models/registry.ts';
 
 /** diffusers' kohya-format LoRAs of the two tiny reference models (rank 4, 66 layers each). */
 export const REFERENCE_LORA: Readonly<Record<LoraBase, string>> = {

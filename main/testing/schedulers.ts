@@ -1,7 +1,7 @@
 /* Shared by the scheduler tests only. */
 import assert from 'node:assert/strict';
-import { isEngineError } from '../errors.ts';
-import type { NoiseSource } from '../random.ts';
+import { isEngineError } from '../engine/errors.ts';
+import type { NoiseSource } from '../engine/random.ts';
 
 /** Stable Diffusion 1.5's scheduler_config.json, as its ONNX exports ship it. */
 export const SD15_CONFIG = Object.freeze({

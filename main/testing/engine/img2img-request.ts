@@ -1,5 +1,5 @@
-import { SeededNoise } from '../random.ts';
-import type { Img2ImgRequest } from '../types.ts';
+import { SeededNoise } from '../../engine/random.ts';
+import type { Img2ImgRequest } from '../../engine/types.ts';
 
 /** The side of the test images: the smallest the fixtures run (8 × 8 latents). */
 export const TEST_SIZE = 64;

@@ -31,7 +31,7 @@ export async function cli(
   args: string[],
   timeoutMs?: number,
 ): Promise<CliOutcome> {
-  const script = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
+  const script = fileURLToPath(new URL(`../cli/${name}.ts`, import.meta.url));
   try {
     const { stdout, stderr } = await promisify(execFile)(
       process.execPath,

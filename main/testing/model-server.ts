@@ -7,7 +7,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { listModelFiles, sha256File } from './manifest.ts';
+import { listModelFiles, sha256File } from '../models/manifest.ts';
 
 export interface Faults {
   /** The next request for this file is cut after about this many bytes of body. */
