@@ -1,17 +1,9 @@
+import type { PhotoVerdictCode } from '../api/contract.ts';
 import type { ModerationVerdict } from '../moderation/policy.ts';
 import type { DetectedFace, FaceBox, FaceDescriptor } from './face-types.ts';
 
-/** Why one photo was refused. Stable: the api and the UI branch on them. */
-export type IntakeCode =
-  | 'UNREADABLE'
-  | 'NOT_AN_IMAGE'
-  | 'TOO_SMALL'
-  | 'TOO_LARGE'
-  | 'NO_FACE'
-  | 'MULTIPLE_FACES'
-  | 'FACE_TOO_SMALL'
-  | 'EXPLICIT'
-  | 'DUPLICATE';
+/** Why one photo was refused: the api's codes (contract.ts), which the UI branches on. */
+export type IntakeCode = PhotoVerdictCode;
 
 /** Why the run cannot start with this set of photos. */
 export type RunRefusalCode = 'TOO_FEW_PHOTOS' | 'TOO_MANY_PHOTOS';
