@@ -1,85 +1,24 @@
 /**
- * The model catalogue (models/catalog.json): what can be installed, from where, and how each file
- * is checked. A file's size and SHA-256 are null where nobody here could check them ("unverified");
- * for a hub model the installer then takes them from the hub's own file metadata at download time.
+ * The model catalogue (models/catalog.json): what can be installed, from where, and which files
+ * to fetch with the size and hash each must have. What a catalogue may say: catalog-schema.ts.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isPlainObject } from '../api/fields.ts';
+import {
+  formatOf,
+  isDiffusersFile,
+  parseCatalog,
+  type CatalogEntry,
+  type CatalogFile,
+} from './catalog-schema.ts';
 import type { Expected } from './download.ts';
 import { ModelError } from './errors.ts';
 import { getJson } from './http.ts';
-import type { ModelFamily } from '../engine/types.ts';
-import type { LoraBase } from '../lora/types.ts';
-import { MODEL_FAMILIES } from '../styles/types.ts';
-import type { RecommendedSettings } from './manifest.ts';
-import { isModelId } from './model-id.ts';
+
+export { formatOf, parseCatalog, TAESD_WEIGHTS_DIR, type CatalogEntry } from './catalog-schema.ts';
 
 export const DEFAULT_CATALOG = fileURLToPath(new URL('../../models/catalog.json', import.meta.url));
-
-export interface CatalogFile {
-  /** Where the file goes in the model folder. */
-  path: string;
-  /** Where it is on the server, when that differs (an add-on's vae_decoder → taesd_decoder). */
-  from?: string;
-  size: number | null;
-  sha256: string | null;
-}
-
-/** A plain server (a mirror, a test server) or a Hugging Face model repository. */
-export type CatalogSource = { baseUrl: string } | { hub: string; revision: string };
-
-/**
- * What an entry's files are. onnx (the default): a model folder the engine loads as downloaded.
- * diffusers: the publisher's safetensors weights and configs, built into ONNX graphs at install
- * (main/models/from-weights); a diffusers add-on is TAESD's weights, built into taesd_encoder/
- * and taesd_decoder/.
- */
-export const CATALOG_FORMATS = ['onnx', 'diffusers'] as const;
-export type CatalogFormat = (typeof CATALOG_FORMATS)[number];
-
-/** Where a diffusers add-on's files go in the download folder: TAESD's weights, as madebyollin/taesd ships them. */
-export const TAESD_WEIGHTS_DIR = 'taesd';
-
-/** The lines a catalogue LoRA may say it was trained for. */
-export const LORA_BASES: readonly LoraBase[] = ['sd1', 'sd2'];
-
-export interface CatalogEntry {
-  id: string;
-  name: string;
-  /**
-   * 'addon': files that complete a model (TAESD), installed with the models that name it.
-   * 'lora': one .safetensors LoRA, installed into <dataDir>/loras/<id>/ (loras.ts).
-   */
-  kind: 'model' | 'addon' | 'lora';
-  /** A LoRA's model line, checked against what its file says where the file tells. */
-  base?: LoraBase;
-  /** Default 'onnx'. */
-  format?: CatalogFormat;
-  family: ModelFamily | null;
-  license: string;
-  /**
-   * Where the files come from, when that is in doubt (an unofficial re-upload that states no
-   * licence): shown next to the model wherever it is listed.
-   */
-  provenance?: string;
-  homepage?: string;
-  recommended?: RecommendedSettings;
-  /** Sum of the files' sizes; null while any is unverified. */
-  totalBytes: number | null;
-  source: CatalogSource;
-  files: CatalogFile[];
-  /**
-   * Hub folders ("unet/") whose files are taken. onnx: all but weights in other formats.
-   * diffusers: configs, tokenizer files and safetensors weights only, the fp16 variant where the
-   * folder has one (half the download; built to fp32 all the same).
-   */
-  include?: string[];
-  /** Add-on ids whose files are installed into this model too. */
-  addons?: string[];
-  notes?: string;
-}
 
 export interface Catalog {
   file: string;
@@ -94,152 +33,6 @@ export async function loadCatalog(file: string = DEFAULT_CATALOG): Promise<Catal
     throw new ModelError('CATALOG_INVALID', `${file}: ${(error as Error).message}`, file);
   }
   return { file, entries: parseCatalog(value, file) };
-}
-
-/** Checks the shape field by field so a bad catalogue names the field, not a crash later. */
-export function parseCatalog(value: unknown, file: string): CatalogEntry[] {
-  const fail = (where: string, what: string): never => {
-    throw new ModelError('CATALOG_INVALID', `${file}: ${where} ${what}`, file);
-  };
-  const models = (value as { models?: unknown } | null)?.models;
-  if (!Array.isArray(models)) fail('models', 'must be an array');
-  const entries = models as Record<string, unknown>[];
-  const ids = new Set<string>();
-  entries.forEach((entry, i) => {
-    const at = `models[${i}]`;
-    if (!isPlainObject(entry)) fail(at, 'must be an object');
-    if (!isModelId(entry.id)) fail(`${at}.id`, 'must be a lowercase slug');
-    if (ids.has(entry.id as string)) fail(`${at}.id`, `"${String(entry.id)}" is listed twice`);
-    ids.add(entry.id as string);
-    if (typeof entry.name !== 'string') fail(`${at}.name`, 'must be a string');
-    if (entry.kind !== 'model' && entry.kind !== 'addon' && entry.kind !== 'lora')
-      fail(`${at}.kind`, 'must be "model", "addon" or "lora"');
-    if (entry.kind === 'lora') checkLoraEntry(entry, (where, what) => fail(`${at}${where}`, what));
-    else if (entry.base !== undefined) fail(`${at}.base`, 'is for a LoRA (kind "lora") only');
-    if (
-      entry.format !== undefined &&
-      !(CATALOG_FORMATS as readonly unknown[]).includes(entry.format)
-    )
-      fail(
-        `${at}.format`,
-        `must be one of ${CATALOG_FORMATS.map((f) => `"${f}"`).join(', ')} (default "onnx"), got ${JSON.stringify(entry.format)}`,
-      );
-    const diffusers = entry.format === 'diffusers';
-    const familyOk =
-      entry.kind === 'model'
-        ? (MODEL_FAMILIES as readonly unknown[]).includes(entry.family)
-        : entry.family === null;
-    if (!familyOk)
-      fail(
-        `${at}.family`,
-        `must be one of ${MODEL_FAMILIES.join(', ')} (null for an add-on or a LoRA)`,
-      );
-    if (typeof entry.license !== 'string') fail(`${at}.license`, 'must be a string');
-    if (entry.provenance !== undefined && typeof entry.provenance !== 'string')
-      fail(`${at}.provenance`, 'must be a string');
-    if (!(entry.totalBytes === null || isSize(entry.totalBytes)))
-      fail(`${at}.totalBytes`, 'must be a byte count or null');
-    const source = entry.source as Record<string, unknown> | undefined;
-    const isUrl = typeof source?.baseUrl === 'string' && /^https?:\/\//.test(source.baseUrl);
-    const isHub =
-      typeof source?.hub === 'string' &&
-      /^[\w.-]+\/[\w.-]+$/.test(source.hub) &&
-      typeof source.revision === 'string';
-    if (!isUrl && !isHub)
-      fail(`${at}.source`, 'must be {baseUrl: "http(s)://…"} or {hub: "owner/repo", revision}');
-    if (!Array.isArray(entry.files)) fail(`${at}.files`, 'must be an array');
-    (entry.files as Record<string, unknown>[]).forEach((f, j) => {
-      const fat = `${at}.files[${j}]`;
-      if (!isPlainObject(f)) fail(fat, 'must be an object');
-      if (!isRelativePath(f.path))
-        fail(`${fat}.path`, 'must be a relative path inside the model folder');
-      if (f.from !== undefined && !isRelativePath(f.from))
-        fail(`${fat}.from`, 'must be a relative path');
-      if (diffusers && !isDiffusersFile(f.path as string))
-        fail(
-          `${fat}.path`,
-          'must be safetensors weights or a config (.json, .txt) in a diffusers entry: pickled .bin/.ckpt and .onnx files are never downloaded',
-        );
-      if (
-        diffusers &&
-        entry.kind === 'addon' &&
-        !(f.path as string).startsWith(`${TAESD_WEIGHTS_DIR}/`)
-      )
-        fail(
-          `${fat}.path`,
-          `must be in ${TAESD_WEIGHTS_DIR}/: a diffusers add-on is TAESD's weights`,
-        );
-      if (!(f.size === null || isSize(f.size)))
-        fail(`${fat}.size`, 'must be a byte count or null (unverified)');
-      if (!(
-        f.sha256 === null ||
-        (typeof f.sha256 === 'string' && /^[0-9a-f]{64}$/.test(f.sha256))
-      )) {
-        fail(`${fat}.sha256`, 'must be 64 lowercase hex digits or null (unverified)');
-      }
-      if (isUrl && (f.size === null || f.sha256 === null)) {
-        fail(fat, 'needs its size and sha256: only a hub can supply them at download time');
-      }
-    });
-    if (entry.include !== undefined) {
-      const ok =
-        Array.isArray(entry.include) &&
-        entry.include.every((p) => isRelativePath(p) && p.endsWith('/'));
-      if (!ok || !isHub) fail(`${at}.include`, 'must list hub folders ending in "/"');
-    }
-    if (
-      entry.addons !== undefined &&
-      !(Array.isArray(entry.addons) && entry.addons.every(isModelId))
-    ) {
-      fail(`${at}.addons`, 'must list add-on ids');
-    }
-  });
-  for (const entry of entries) {
-    for (const id of (entry.addons as string[] | undefined) ?? []) {
-      const addon = entries.find((e) => e.id === id && e.kind === 'addon');
-      if (!addon) {
-        fail(`models "${String(entry.id)}".addons`, `names "${id}", which is not an add-on here`);
-      }
-      // An ONNX add-on's files are copied into the folder as they are, a diffusers one's built
-      // beside the model's graphs: each goes with models of its own format.
-      const [format, addonFormat] = [formatOf(entry), formatOf(addon!)];
-      if (format !== addonFormat) {
-        fail(
-          `models "${String(entry.id)}".addons`,
-          `names "${id}", whose format is ${addonFormat}: a model's add-ons share its format (${format})`,
-        );
-      }
-    }
-  }
-  return entries as unknown as CatalogEntry[];
-}
-
-/** A LoRA entry: one .safetensors file, no build, no add-ons; `base` one of the lines. */
-function checkLoraEntry(
-  entry: Record<string, unknown>,
-  fail: (where: string, what: string) => never,
-) {
-  if (entry.format !== undefined)
-    fail('.format', 'is not for a LoRA (it is one .safetensors file)');
-  if (entry.addons !== undefined || entry.include !== undefined)
-    fail('', 'a LoRA takes no addons or include');
-  const files = entry.files;
-  if (!Array.isArray(files) || files.length !== 1)
-    fail('.files', 'must list the one .safetensors file of the LoRA');
-  const file = (files as unknown[])[0];
-  if (!isPlainObject(file)) return fail('.files[0]', 'must be an object');
-  if (typeof file.path !== 'string' || !/^[^/]+\.safetensors$/.test(file.path))
-    fail(
-      '.files[0].path',
-      'must be a .safetensors file name (a server path goes in "from"): a LoRA is never a pickle (.pt, .ckpt)',
-    );
-  if (entry.base !== undefined && !(LORA_BASES as readonly unknown[]).includes(entry.base))
-    fail('.base', `must be one of ${LORA_BASES.join(', ')}, got ${JSON.stringify(entry.base)}`);
-}
-
-/** The entry's format, 'onnx' where it names none. */
-export function formatOf(entry: { format?: unknown }): CatalogFormat {
-  return (entry.format as CatalogFormat | undefined) ?? 'onnx';
 }
 
 export function findEntry(catalog: Catalog, id: string): CatalogEntry {
@@ -370,10 +163,6 @@ function onnxFiles(paths: readonly string[]): string[] {
 }
 
 /** Weights and configs the build reads (diffusers-folder.ts); never pickles or ONNX files. */
-function isDiffusersFile(relative: string): boolean {
-  return /\.(safetensors|json|txt)$/.test(relative);
-}
-
 /**
  * A diffusers folder's files to download, from `all` the repository holds: configs and tokenizer
  * files, and in each folder one variant of the safetensors weights: fp16
@@ -414,19 +203,6 @@ export async function readHubTree(
     url = /<([^>]+)>;\s*rel="next"/.exec(link ?? '')?.[1];
   }
   return entries;
-}
-
-function isSize(value: unknown): value is number {
-  return Number.isSafeInteger(value) && (value as number) >= 0;
-}
-
-function isRelativePath(value: unknown): value is string {
-  if (typeof value !== 'string' || value === '' || value.startsWith('/') || value.includes('\\'))
-    return false;
-  return (
-    !value.split('/').some((part) => part === '..' || part === '.') &&
-    path.posix.normalize(value) === value
-  );
 }
 
 function encodePath(relative: string): string {
