@@ -1,4 +1,11 @@
+/**
+ * What the style catalogue (models/styles.json) may say, as zod schemas, and its styles as the
+ * app runs them: preview and LoRA paths resolved against the catalogue's folder. The first fault
+ * throws STYLE_CATALOG_INVALID naming the style and the field (`settings.lcm.steps`). Whether the
+ * previews exist is the loader's concern (this stays free of I/O).
+ */
 import path from 'node:path';
+import { z } from 'zod';
 import { isPlainObject } from '../api/fields.ts';
 import { SCHEDULER_NAMES, type SchedulerName } from '../engine/schedulers/scheduler.ts';
 import { isModelId } from '../models/model-id.ts';
@@ -13,6 +20,191 @@ import {
 } from './types.ts';
 
 const ID_PATTERN = /^[a-z0-9-]+$/;
+/**
+ * LCM img2img truncates a schedule distilled from this many steps (diffusers' default
+ * `original_inference_steps`) to the strength, then runs every requested step inside it.
+ */
+const LCM_ORIGINAL_STEPS = 50;
+
+function show(value: unknown): string {
+  return value === undefined ? 'nothing' : JSON.stringify(value);
+}
+
+/**
+ * A value `check` accepts, else the message `explain` gives for it. Fatal, so an object's rules
+ * (refine below) only ever see fields that passed.
+ */
+function checked<T>(check: (value: unknown) => boolean, explain: (value: unknown) => string) {
+  return z.custom<T>(check, (value) => ({ message: explain(value), fatal: true }));
+}
+
+const text = ({ allowEmpty = false } = {}) =>
+  checked<string>(
+    (v) => typeof v === 'string' && (allowEmpty || v.trim() !== ''),
+    (v) => (typeof v === 'string' ? 'must not be empty' : `must be a string, got ${show(v)}`),
+  );
+
+type Refusal = (path: (string | number)[], message: string) => void;
+
+/**
+ * An object of exactly `shape`'s fields: any other is refused by name, with `unknown` saying what
+ * was expected, before `rules` look at how the fields go together.
+ */
+function exact<S extends z.ZodRawShape, R>(
+  shape: S,
+  notAnObject: string,
+  unknown: (key: string) => string,
+  rules: (value: z.infer<z.ZodObject<S>>, refuse: Refusal) => void,
+  build: (value: z.infer<z.ZodObject<S>>) => R,
+) {
+  return z
+    .unknown()
+    .superRefine((value, ctx) => {
+      if (!isPlainObject(value)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: notAnObject, fatal: true });
+        return;
+      }
+      const extra = Object.keys(value).find((key) => !Object.hasOwn(shape, key));
+      if (extra !== undefined)
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: [extra],
+          message: unknown(extra),
+          fatal: true,
+        });
+    })
+    .pipe(
+      z
+        .object(shape)
+        .superRefine((value, ctx) =>
+          rules(value, (path, message) =>
+            ctx.addIssue({ code: z.ZodIssueCode.custom, path, message, fatal: true }),
+          ),
+        )
+        .transform(build),
+    );
+}
+
+const SETTING_FIELDS = ['strength', 'steps', 'guidance', 'scheduler'];
+
+/** How a style runs on one family, with the engine's own rules (timesteps.ts, lcm.ts) checked now. */
+function familySettings(family: ModelFamily) {
+  return exact(
+    {
+      strength: checked<number>(
+        (v) => typeof v === 'number' && v > 0 && v <= 1,
+        (v) => `must be a number in (0, 1], got ${show(v)}`,
+      ),
+      steps: checked<number>(
+        (v) => Number.isSafeInteger(v) && (v as number) >= 1,
+        (v) => `must be an integer of at least 1, got ${show(v)}`,
+      ),
+      guidance: checked<number>(
+        (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0,
+        (v) => `must be a number of at least 0, got ${show(v)}`,
+      ),
+      scheduler: checked<SchedulerName>(
+        (v) => (SCHEDULER_NAMES as readonly unknown[]).includes(v),
+        (v) => `must be one of ${SCHEDULER_NAMES.join(', ')}, got ${show(v)}`,
+      ),
+    },
+    `must be an object with ${SETTING_FIELDS.join(', ')}`,
+    () => `unknown field (expected ${SETTING_FIELDS.join(', ')})`,
+    (settings, refuse) => {
+      // An LCM UNet is distilled for its own sampler, and the LCM sampler needs such a UNet.
+      if ((family === 'lcm') !== (settings.scheduler === 'lcm'))
+        return refuse(
+          ['scheduler'],
+          family === 'lcm'
+            ? `must be lcm for the lcm family, got ${settings.scheduler}`
+            : `lcm needs an LCM model; use another scheduler for ${family}`,
+        );
+      if (family === 'lcm') {
+        const available = Math.floor(LCM_ORIGINAL_STEPS * settings.strength);
+        if (available < settings.steps)
+          refuse(
+            ['steps'],
+            `LCM at strength ${settings.strength} has floor(${LCM_ORIGINAL_STEPS} × strength) = ` +
+              `${available} timesteps, fewer than ${settings.steps} steps`,
+          );
+      } else if (Math.floor(settings.steps * settings.strength) < 1) {
+        refuse(
+          ['steps'],
+          `steps × strength must be at least 1 (${settings.steps} × ${settings.strength}): no step would run`,
+        );
+      }
+    },
+    (settings): FamilySettings => settings,
+  );
+}
+
+const settingsSchema = exact(
+  Object.fromEntries(MODEL_FAMILIES.map((family) => [family, familySettings(family)])) as Record<
+    ModelFamily,
+    ReturnType<typeof familySettings>
+  >,
+  `must be an object with ${MODEL_FAMILIES.join(', ')}`,
+  () => `unknown model family (expected ${MODEL_FAMILIES.join(', ')})`,
+  () => undefined,
+  (settings): Record<ModelFamily, FamilySettings> => settings,
+);
+
+const LORA_FIELDS = ['id', 'file', 'scale'];
+
+/**
+ * `lora`: exactly one of `id` (an installed LoRA) and `file` (a .safetensors file, relative to the
+ * catalogue's folder or absolute), and a finite `scale` in LORA_SCALE_RANGE (default 1).
+ */
+function loraSchema(dir: string) {
+  const { min, max } = LORA_SCALE_RANGE;
+  return exact(
+    {
+      id: checked<string>(
+        isModelId,
+        (v) => `must be an installed LoRA's id (a lowercase slug), got ${show(v)}`,
+      ).optional(),
+      file: text()
+        .refine(
+          (named) => /\.safetensors$/i.test(named),
+          (named) => ({ message: `must be a .safetensors file, got "${named}"`, fatal: true }),
+        )
+        .optional(),
+      scale: checked<number>(
+        (v) => typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max,
+        (v) => `must be a number from ${min} to ${max} (1: as trained), got ${show(v)}`,
+      ).optional(),
+    },
+    'must be an object with an id or a file, and a scale',
+    () => `unknown field (expected ${LORA_FIELDS.join(', ')})`,
+    (lora, refuse) => {
+      if ((lora.id === undefined) === (lora.file === undefined))
+        refuse([], 'needs exactly one of id (an installed LoRA) and file (a .safetensors file)');
+    },
+    ({ id, file, scale = 1 }): StyleLora =>
+      id !== undefined ? { id, scale } : { file: file!, path: path.resolve(dir, file!), scale },
+  );
+}
+
+/** Trigger words: a non-empty list of non-empty strings, without the commas that separate them. */
+const triggerWords = checked<string[]>(
+  (v) => Array.isArray(v) && v.length > 0 && v.every(isWord),
+  (v) => {
+    if (!Array.isArray(v) || v.length === 0)
+      return `must be a non-empty array of strings, got ${show(v)}`;
+    const i = v.findIndex((word) => !isWord(word));
+    return `[${i}] must be a word or phrase without commas, got ${show(v[i])}`;
+  },
+).transform((words) => words.map((word) => word.trim()));
+
+function isWord(value: unknown): value is string {
+  return typeof value === 'string' && value.trim() !== '' && !value.includes(',');
+}
+
+function isInside(dir: string, file: string): boolean {
+  const relative = path.relative(dir, file);
+  return relative !== '' && relative.split(path.sep)[0] !== '..' && !path.isAbsolute(relative);
+}
+
 const STYLE_FIELDS = [
   'id',
   'name',
@@ -23,227 +215,89 @@ const STYLE_FIELDS = [
   'settings',
   'lora',
   'triggerWords',
-] as const;
-const LORA_FIELDS = ['id', 'file', 'scale'] as const;
-const SETTING_FIELDS = ['strength', 'steps', 'guidance', 'scheduler'] as const;
-/**
- * LCM img2img truncates a schedule distilled from this many steps (diffusers' default
- * `original_inference_steps`) to the strength, then runs every requested step inside it.
- */
-const LCM_ORIGINAL_STEPS = 50;
+];
+
+function styleSchema(dir: string) {
+  return exact(
+    {
+      id: text().refine(
+        (id) => ID_PATTERN.test(id),
+        (id) => ({ message: `must match ${ID_PATTERN}, got "${id}"`, fatal: true }),
+      ),
+      name: text(),
+      description: text(),
+      prompt: text(),
+      negativePrompt: text({ allowEmpty: true }),
+      // A catalogue names files beside itself, never elsewhere on the disk.
+      previewFile: text().refine(
+        (file) => !path.isAbsolute(file) && isInside(dir, path.resolve(dir, file)),
+        (file) => ({
+          message: `must be a path inside the catalogue's folder, got "${file}"`,
+          fatal: true,
+        }),
+      ),
+      settings: settingsSchema,
+      lora: loraSchema(dir).optional(),
+      triggerWords: triggerWords.optional(),
+    },
+    'each style must be an object',
+    () => `unknown field (expected ${STYLE_FIELDS.join(', ')})`,
+    (style, refuse) => {
+      if (style.triggerWords !== undefined && style.lora === undefined)
+        refuse(['triggerWords'], 'belong to a LoRA: add "lora" or drop them');
+    },
+    ({ lora, triggerWords: words, ...style }): Style => ({
+      ...style,
+      previewPath: path.resolve(dir, style.previewFile),
+      ...(lora ? { lora } : {}),
+      ...(words ? { triggerWords: words } : {}),
+    }),
+  );
+}
+
+function catalogueSchema(dir: string) {
+  return exact(
+    {
+      styles: z
+        .array(styleSchema(dir), { message: '"styles" must be a non-empty array' })
+        .min(1, '"styles" must be a non-empty array'),
+    },
+    'the catalogue must be a JSON object',
+    (key) => `unknown top-level key "${key}"`,
+    ({ styles }, refuse) => {
+      const seen = new Set<string>();
+      styles.forEach((style, i) => {
+        if (seen.has(style.id))
+          refuse(['styles', i, 'id'], 'is used by an earlier style: ids must be unique');
+        seen.add(style.id);
+      });
+    },
+    ({ styles }) => styles,
+  );
+}
 
 /**
- * Checks a parsed catalogue, field by field, and returns its styles with preview paths resolved
- * against `file`'s folder. The first fault throws STYLE_CATALOG_INVALID naming the style and the
- * field. Whether the previews exist is the loader's concern (this stays free of I/O).
+ * Checks a parsed catalogue and returns its styles with preview paths resolved against `file`'s
+ * folder; the first fault throws STYLE_CATALOG_INVALID naming the style and the field.
  */
 export function validateCatalog(json: unknown, file: string): Style[] {
-  const fail = (message: string, style?: string, field?: string): never => {
-    const where = style === undefined ? '' : ` style "${style}"${field ? `, ${field}` : ''}:`;
-    throw new StyleError('STYLE_CATALOG_INVALID', `${file}:${where} ${message}`, {
-      file,
-      ...(style !== undefined ? { style } : {}),
-      ...(field !== undefined ? { field } : {}),
-    });
-  };
-
-  if (!isPlainObject(json)) return fail('the catalogue must be a JSON object');
-  for (const key of Object.keys(json)) if (key !== 'styles') fail(`unknown top-level key "${key}"`);
-  const entries = json.styles;
-  if (!Array.isArray(entries) || entries.length === 0)
-    return fail('"styles" must be a non-empty array');
-
-  const seen = new Set<string>();
-  return entries.map((entry: unknown, index) => {
-    const label = styleLabel(entry, index);
-    const at =
-      (field: string) =>
-      (message: string): never =>
-        fail(message, label, field);
-    if (!isPlainObject(entry)) return fail('each style must be an object', label);
-    for (const key of Object.keys(entry)) {
-      if (!(STYLE_FIELDS as readonly string[]).includes(key))
-        fail(`unknown field (expected ${STYLE_FIELDS.join(', ')})`, label, key);
-    }
-
-    const id = text(entry.id, at('id'));
-    if (!ID_PATTERN.test(id)) at('id')(`must match ${ID_PATTERN}, got "${id}"`);
-    if (seen.has(id)) at('id')('is used by an earlier style: ids must be unique');
-    seen.add(id);
-
-    const previewFile = text(entry.previewFile, at('previewFile'));
-    const previewPath = path.resolve(path.dirname(file), previewFile);
-    // A catalogue names files beside itself, never elsewhere on the disk.
-    if (path.isAbsolute(previewFile) || !isInside(path.dirname(file), previewPath))
-      at('previewFile')(`must be a path inside the catalogue's folder, got "${previewFile}"`);
-
-    const lora =
-      entry.lora === undefined
-        ? undefined
-        : styleLora(entry.lora, path.dirname(file), (field, message) =>
-            fail(message, label, field),
-          );
-    if (entry.triggerWords !== undefined && !lora)
-      at('triggerWords')('belong to a LoRA: add "lora" or drop them');
-    const triggerWords =
-      entry.triggerWords === undefined ? undefined : words(entry.triggerWords, at('triggerWords'));
-
-    return {
-      id,
-      name: text(entry.name, at('name')),
-      description: text(entry.description, at('description')),
-      prompt: text(entry.prompt, at('prompt')),
-      negativePrompt: text(entry.negativePrompt, at('negativePrompt'), { allowEmpty: true }),
-      previewFile,
-      previewPath,
-      settings: familySettings(entry.settings, (field, message) => fail(message, label, field)),
-      ...(lora ? { lora } : {}),
-      ...(triggerWords ? { triggerWords } : {}),
-    };
+  const parsed = catalogueSchema(path.dirname(file)).safeParse(json);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const [top, index, ...rest] = issue.path;
+  if (top !== 'styles' || typeof index !== 'number')
+    throw new StyleError('STYLE_CATALOG_INVALID', `${file}: ${issue.message}`, { file });
+  const style = styleLabel((json as { styles: unknown[] }).styles[index], index);
+  const field = rest.join('.');
+  const where = ` style "${style}"${field ? `, ${field}` : ''}:`;
+  throw new StyleError('STYLE_CATALOG_INVALID', `${file}:${where} ${issue.message}`, {
+    file,
+    style,
+    ...(field ? { field } : {}),
   });
-}
-
-function familySettings(
-  value: unknown,
-  fail: (field: string, message: string) => never,
-): Record<ModelFamily, FamilySettings> {
-  if (!isPlainObject(value))
-    return fail('settings', `must be an object with ${MODEL_FAMILIES.join(', ')}`);
-  for (const key of Object.keys(value)) {
-    if (!(MODEL_FAMILIES as readonly string[]).includes(key))
-      fail(`settings.${key}`, `unknown model family (expected ${MODEL_FAMILIES.join(', ')})`);
-  }
-  const entries = MODEL_FAMILIES.map(
-    (family) =>
-      [
-        family,
-        oneFamily(family, value[family], (field, message) =>
-          fail(`settings.${family}${field ? `.${field}` : ''}`, message),
-        ),
-      ] as const,
-  );
-  return Object.fromEntries(entries) as Record<ModelFamily, FamilySettings>;
-}
-
-function oneFamily(
-  family: ModelFamily,
-  value: unknown,
-  fail: (field: string, message: string) => never,
-): FamilySettings {
-  if (!isPlainObject(value)) return fail('', `must be an object with ${SETTING_FIELDS.join(', ')}`);
-  for (const key of Object.keys(value)) {
-    if (!(SETTING_FIELDS as readonly string[]).includes(key))
-      fail(key, `unknown field (expected ${SETTING_FIELDS.join(', ')})`);
-  }
-  const { strength, steps, guidance, scheduler } = value;
-
-  if (typeof strength !== 'number' || !(strength > 0 && strength <= 1))
-    fail('strength', `must be a number in (0, 1], got ${show(strength)}`);
-  if (!Number.isSafeInteger(steps) || (steps as number) < 1)
-    fail('steps', `must be an integer of at least 1, got ${show(steps)}`);
-  if (typeof guidance !== 'number' || !Number.isFinite(guidance) || guidance < 0)
-    fail('guidance', `must be a number of at least 0, got ${show(guidance)}`);
-  if (!(SCHEDULER_NAMES as readonly unknown[]).includes(scheduler))
-    fail('scheduler', `must be one of ${SCHEDULER_NAMES.join(', ')}, got ${show(scheduler)}`);
-  const settings = {
-    strength: strength as number,
-    steps: steps as number,
-    guidance: guidance as number,
-    scheduler: scheduler as SchedulerName,
-  };
-
-  // An LCM UNet is distilled for its own sampler, and the LCM sampler needs such a UNet.
-  if ((family === 'lcm') !== (settings.scheduler === 'lcm'))
-    fail(
-      'scheduler',
-      family === 'lcm'
-        ? `must be lcm for the lcm family, got ${settings.scheduler}`
-        : `lcm needs an LCM model; use another scheduler for ${family}`,
-    );
-  // The engine's own rules (schedulers/timesteps.ts, lcm.ts), checked now rather than at a run.
-  if (family === 'lcm') {
-    const available = Math.floor(LCM_ORIGINAL_STEPS * settings.strength);
-    if (available < settings.steps)
-      fail(
-        'steps',
-        `LCM at strength ${settings.strength} has floor(${LCM_ORIGINAL_STEPS} × strength) = ` +
-          `${available} timesteps, fewer than ${settings.steps} steps`,
-      );
-  } else if (Math.floor(settings.steps * settings.strength) < 1) {
-    fail(
-      'steps',
-      `steps × strength must be at least 1 (${settings.steps} × ${settings.strength}): no step would run`,
-    );
-  }
-  return settings;
-}
-
-/**
- * `lora`: exactly one of `id` (an installed LoRA) and `file` (a .safetensors file, relative to the
- * catalogue's folder or absolute), and a finite `scale` in LORA_SCALE_RANGE (default 1).
- */
-function styleLora(
-  value: unknown,
-  dir: string,
-  fail: (field: string, message: string) => never,
-): StyleLora {
-  if (!isPlainObject(value))
-    return fail('lora', 'must be an object with an id or a file, and a scale');
-  for (const key of Object.keys(value)) {
-    if (!(LORA_FIELDS as readonly string[]).includes(key))
-      fail(`lora.${key}`, `unknown field (expected ${LORA_FIELDS.join(', ')})`);
-  }
-  const { id, file, scale = 1 } = value;
-  const { min, max } = LORA_SCALE_RANGE;
-  if (typeof scale !== 'number' || !Number.isFinite(scale) || scale < min || scale > max)
-    fail(
-      'lora.scale',
-      `must be a number from ${min} to ${max} (1: as trained), got ${show(scale)}`,
-    );
-  if ((id === undefined) === (file === undefined))
-    fail('lora', 'needs exactly one of id (an installed LoRA) and file (a .safetensors file)');
-  if (id !== undefined) {
-    if (!isModelId(id))
-      fail('lora.id', `must be an installed LoRA's id (a lowercase slug), got ${show(id)}`);
-    return { id: id as string, scale: scale as number };
-  }
-  const named = text(file, (message) => fail('lora.file', message));
-  if (!/\.safetensors$/i.test(named))
-    fail('lora.file', `must be a .safetensors file, got "${named}"`);
-  return { file: named, path: path.resolve(dir, named), scale: scale as number };
-}
-
-/** Trigger words: a non-empty list of non-empty strings, without the commas that separate them. */
-function words(value: unknown, fail: (message: string) => never): string[] {
-  if (!Array.isArray(value) || value.length === 0)
-    return fail(`must be a non-empty array of strings, got ${show(value)}`);
-  return value.map((word, i) => {
-    if (typeof word !== 'string' || word.trim() === '' || word.includes(','))
-      fail(`[${i}] must be a word or phrase without commas, got ${show(word)}`);
-    return (word as string).trim();
-  });
-}
-
-function text(
-  value: unknown,
-  fail: (message: string) => never,
-  { allowEmpty = false } = {},
-): string {
-  if (typeof value !== 'string') return fail(`must be a string, got ${show(value)}`);
-  if (!allowEmpty && value.trim() === '') return fail('must not be empty');
-  return value;
 }
 
 function styleLabel(entry: unknown, index: number): string {
   const id = isPlainObject(entry) ? entry.id : undefined;
   return typeof id === 'string' && id !== '' ? id : `#${index}`;
-}
-
-function isInside(dir: string, file: string): boolean {
-  const relative = path.relative(dir, file);
-  return relative !== '' && relative.split(path.sep)[0] !== '..' && !path.isAbsolute(relative);
-}
-
-function show(value: unknown): string {
-  return value === undefined ? 'nothing' : JSON.stringify(value);
 }
