@@ -1,6 +1,8 @@
 /**
- * The door's field rules, as zod schemas the api's schema (schema.ts) is built from. Every failure
- * says what the field must be ("must be an id ..."); validate.ts puts the field's name before it.
+ * The door's field rules, as zod schemas the api's schema (schema.ts) is built from, and the
+ * helpers the schemas of the files the app reads (catalogues, install records) share with it.
+ * Every failure says what the field must be ("must be an id ..."); the caller puts the field's
+ * name (fieldName) before it.
  */
 import { z } from 'zod';
 import { MODEL_UPLOAD_EXTENSIONS } from './contract.ts';
@@ -30,6 +32,34 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 function refuse(ctx: z.RefinementCtx, message: string, path: string[] = []): typeof z.NEVER {
   ctx.addIssue({ code: z.ZodIssueCode.custom, message, path, fatal: true });
   return z.NEVER;
+}
+
+/** 'params.photos[0].name' for zod's path, after `root` where one is given. */
+export function fieldName(path: readonly (string | number)[], root = ''): string {
+  return path.reduce<string>(
+    (name, key) =>
+      typeof key === 'number' ? `${name}[${key}]` : name === '' ? key : `${name}.${key}`,
+    root,
+  );
+}
+
+/** A value as a message shows it: its JSON, or "nothing" where it is missing. */
+export function shown(value: unknown): string {
+  return JSON.stringify(value) ?? 'nothing';
+}
+
+/**
+ * A value `check` accepts, else `explain`'s message for it. Fatal, so an object's refinements
+ * (how its fields go together) only ever see fields that passed.
+ */
+export function checked<T>(
+  check: (value: unknown) => boolean,
+  explain: string | ((value: unknown) => string),
+) {
+  return z.custom<T>(check, (value) => ({
+    message: typeof explain === 'string' ? explain : explain(value),
+    fatal: true,
+  }));
 }
 
 export const boolean = z.boolean({ message: 'must be true or false' });

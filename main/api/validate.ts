@@ -15,6 +15,7 @@ import {
   type ImageRef,
   type Params,
 } from './contract.ts';
+import { fieldName } from './fields.ts';
 import { API, imageRef, uploadTarget } from './schema.ts';
 
 export { DOOR_LIMITS, isModelUploadPath } from './door-limits.ts';
@@ -22,21 +23,13 @@ export { DOOR_LIMITS, isModelUploadPath } from './door-limits.ts';
 /** A request that passed the door: its method and its params agree. */
 export type ValidRequest = { [M in ApiMethod]: { method: M; params: Params<M> } }[ApiMethod];
 
-/** 'params.photos[0].name': where in the value the issue is. */
-function fieldName(root: string, path: readonly (string | number)[]): string {
-  return path.reduce<string>(
-    (name, key) => (typeof key === 'number' ? `${name}[${key}]` : `${name}.${key}`),
-    root,
-  );
-}
-
 /** The value as the schema rebuilds it; else ApiError BAD_REQUEST naming the first bad field. */
 function parse<T extends z.ZodTypeAny>(schema: T, value: unknown, root: string): z.output<T> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   // A failed parse has at least one issue; the first is the one the page fixes first.
   const issue = parsed.error.issues[0]!;
-  const field = fieldName(root, issue.path);
+  const field = fieldName(issue.path, root);
   // .strict() reports the extra fields on the object they are in: name the first itself.
   const message =
     issue.code === 'unrecognized_keys'

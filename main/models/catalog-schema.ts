@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { checked, fieldName, shown } from '../api/fields.ts';
 import type { ModelFamily } from '../engine/types.ts';
 import type { LoraBase } from '../lora/types.ts';
 import { MODEL_FAMILIES } from '../styles/types.ts';
@@ -49,18 +50,6 @@ export function isDiffusersFile(relative: string): boolean {
 }
 
 const quoted = (values: readonly string[]): string => values.map((v) => `"${v}"`).join(', ');
-const got = (value: unknown): string => JSON.stringify(value) ?? 'nothing';
-
-/**
- * A value `check` accepts, else `message` (with `, got …` and the value where `showValue`). Fatal,
- * so the cross-field rules below only ever run on an entry whose every field passed.
- */
-function checked<T>(check: (value: unknown) => boolean, message: string, showValue = false) {
-  return z.custom<T>(check, (value) => ({
-    message: showValue ? `${message}, got ${got(value)}` : message,
-    fatal: true,
-  }));
-}
 
 const relativePath = (message: string) => checked<string>(isRelativePath, message);
 const text = z.string({ message: 'must be a string' });
@@ -115,14 +104,12 @@ const entryFields = z.object(
     /** A LoRA's model line, checked against what its file says where the file tells. */
     base: checked<LoraBase>(
       (v) => (LORA_BASES as readonly unknown[]).includes(v),
-      `must be one of ${LORA_BASES.join(', ')}`,
-      true,
+      (v) => `must be one of ${LORA_BASES.join(', ')}, got ${shown(v)}`,
     ).optional(),
     /** Default 'onnx'. */
     format: checked<CatalogFormat>(
       (v) => (CATALOG_FORMATS as readonly unknown[]).includes(v),
-      `must be one of ${quoted(CATALOG_FORMATS)} (default "onnx")`,
-      true,
+      (v) => `must be one of ${quoted(CATALOG_FORMATS)} (default "onnx"), got ${shown(v)}`,
     ).optional(),
     /** A model's family; null for an add-on or a LoRA (checked with the kind). */
     family: checked<ModelFamily | null>(
@@ -265,13 +252,6 @@ const catalogue = withRules(
   ),
   (value, refuse) => catalogueRules(value.models, refuse),
 );
-
-/** "models[0].files[1].path" for zod's path; a rule's own label (`models "x".addons`) as it is. */
-function fieldName(issuePath: readonly (string | number)[]): string {
-  return issuePath
-    .map((part, i) => (typeof part === 'number' ? `[${part}]` : i === 0 ? part : `.${part}`))
-    .join('');
-}
 
 /** The entries of a parsed catalogue; CATALOG_INVALID naming `file` and the first fault. */
 export function parseCatalog(value: unknown, file: string): CatalogEntry[] {

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { isPlainObject } from '../api/fields.ts';
+import { checked, isPlainObject, shown } from '../api/fields.ts';
 import { SCHEDULER_NAMES, type SchedulerName } from '../engine/schedulers/scheduler.ts';
 import { isModelId } from '../models/model-id.ts';
 import { StyleError } from './errors.ts';
@@ -26,22 +26,10 @@ const ID_PATTERN = /^[a-z0-9-]+$/;
  */
 const LCM_ORIGINAL_STEPS = 50;
 
-function show(value: unknown): string {
-  return value === undefined ? 'nothing' : JSON.stringify(value);
-}
-
-/**
- * A value `check` accepts, else the message `explain` gives for it. Fatal, so an object's rules
- * (refine below) only ever see fields that passed.
- */
-function checked<T>(check: (value: unknown) => boolean, explain: (value: unknown) => string) {
-  return z.custom<T>(check, (value) => ({ message: explain(value), fatal: true }));
-}
-
 const text = ({ allowEmpty = false } = {}) =>
   checked<string>(
     (v) => typeof v === 'string' && (allowEmpty || v.trim() !== ''),
-    (v) => (typeof v === 'string' ? 'must not be empty' : `must be a string, got ${show(v)}`),
+    (v) => (typeof v === 'string' ? 'must not be empty' : `must be a string, got ${shown(v)}`),
   );
 
 type Refusal = (path: (string | number)[], message: string) => void;
@@ -93,19 +81,19 @@ function familySettings(family: ModelFamily) {
     {
       strength: checked<number>(
         (v) => typeof v === 'number' && v > 0 && v <= 1,
-        (v) => `must be a number in (0, 1], got ${show(v)}`,
+        (v) => `must be a number in (0, 1], got ${shown(v)}`,
       ),
       steps: checked<number>(
         (v) => Number.isSafeInteger(v) && (v as number) >= 1,
-        (v) => `must be an integer of at least 1, got ${show(v)}`,
+        (v) => `must be an integer of at least 1, got ${shown(v)}`,
       ),
       guidance: checked<number>(
         (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0,
-        (v) => `must be a number of at least 0, got ${show(v)}`,
+        (v) => `must be a number of at least 0, got ${shown(v)}`,
       ),
       scheduler: checked<SchedulerName>(
         (v) => (SCHEDULER_NAMES as readonly unknown[]).includes(v),
-        (v) => `must be one of ${SCHEDULER_NAMES.join(', ')}, got ${show(v)}`,
+        (v) => `must be one of ${SCHEDULER_NAMES.join(', ')}, got ${shown(v)}`,
       ),
     },
     `must be an object with ${SETTING_FIELDS.join(', ')}`,
@@ -161,7 +149,7 @@ function loraSchema(dir: string) {
     {
       id: checked<string>(
         isModelId,
-        (v) => `must be an installed LoRA's id (a lowercase slug), got ${show(v)}`,
+        (v) => `must be an installed LoRA's id (a lowercase slug), got ${shown(v)}`,
       ).optional(),
       file: text()
         .refine(
@@ -171,7 +159,7 @@ function loraSchema(dir: string) {
         .optional(),
       scale: checked<number>(
         (v) => typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max,
-        (v) => `must be a number from ${min} to ${max} (1: as trained), got ${show(v)}`,
+        (v) => `must be a number from ${min} to ${max} (1: as trained), got ${shown(v)}`,
       ).optional(),
     },
     'must be an object with an id or a file, and a scale',
@@ -190,9 +178,9 @@ const triggerWords = checked<string[]>(
   (v) => Array.isArray(v) && v.length > 0 && v.every(isWord),
   (v) => {
     if (!Array.isArray(v) || v.length === 0)
-      return `must be a non-empty array of strings, got ${show(v)}`;
+      return `must be a non-empty array of strings, got ${shown(v)}`;
     const i = v.findIndex((word) => !isWord(word));
-    return `[${i}] must be a word or phrase without commas, got ${show(v[i])}`;
+    return `[${i}] must be a word or phrase without commas, got ${shown(v[i])}`;
   },
 ).transform((words) => words.map((word) => word.trim()));
 

@@ -15,7 +15,6 @@ export interface Runtime {
   packages: RegExp;
 }
 
-export const RUNTIMES: Runtime[];
 export function runtimeOf(relative: string): Runtime | undefined;
 declare const plugin: ESLint.Plugin;
 export default plugin;

@@ -18,7 +18,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const ANY_PACKAGE = /^(?!electron$|react$|react-dom$)/;
 
 /** Its types, and what each field means: import-arrows.d.ts. */
-export const RUNTIMES = [
+const RUNTIMES = [
   {
     name: 'test',
     where: 'unit tests, e2e and what only they use',
