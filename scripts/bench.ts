@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [--json FILE] [--parts 1,2,3,4,5,6,7,8,9,10] [--reps N] [--size N] [--scale S] [--unet sd-turbo|bk-sdm-tiny]
+ * npm run bench [-- --quick] [--json FILE] [--parts 1,2,3,4,5,6,7,8,9,10,11] [--reps N] [--size N] [--scale S] [--unet sd-turbo|bk-sdm-tiny]
  *
  * Where a run's time goes (issue 7): 1 overhead of the engine over its bare session.run calls,
  * 2 the per-run caches, 3 seconds per avatar on SD-Turbo-shaped models, 4 intake, moderation
@@ -8,7 +8,9 @@
  * (issue 13), 7 a run of 5 LoRA styles against the same run without LoRAs (issue 14), 8 the
  * host's thread during a run, tfjs on it against the vision thread, 9 (only when asked for) a UNet
  * call op by op: each conv and attention kernel onnxruntime offers, and whole calls, 10 (only when
- * asked for) how a whole run grows with photos, styles, avatars and size (issue 15). Prints a table naming the
+ * asked for) how a whole run grows with photos, styles, avatars and size (issue 15), 11 (only
+ * when asked for) UNet calls per style, one avatar's schedule against the catalogue's former one,
+ * and onnxruntime's CPU arena on against off (issue 15). Prints a table naming the
  * machine and writes the figures as JSON. `--quick` runs parts 1 and 2 on the tiny fixtures
  * (under a minute) and ends with the overhead ratio. `--unet bk-sdm-tiny` runs part 5 on
  * BK-SDM-Tiny's distilled UNet shape in place of SD-Turbo's (scripts/fixtures/configs.ts).
@@ -27,6 +29,7 @@ import { loraStylesRows, measureLoraStyles } from './bench/lora-styles.ts';
 import { hostStallsRows, measureHostStalls } from './bench/host-stalls.ts';
 import { measureUnetOps, unetOpsRows } from './bench/unet-ops.ts';
 import { growthRows, measureGrowth } from './bench/growth.ts';
+import { leversRows, measureLevers } from './bench/levers.ts';
 import { measureShapes, shapesRows } from './bench/shapes.ts';
 import { measureWholeRun, wholeRunRows, type WholeRunResult } from './bench/whole-run.ts';
 
@@ -57,7 +60,7 @@ if (
   !(scale > 0 && scale <= 1)
 ) {
   console.error(
-    'usage: npm run bench -- [--quick] [--json FILE] [--parts 1,2,3,4,5,6,7,8,9,10] [--reps N] [--size N] [--scale S] [--unet sd-turbo|bk-sdm-tiny]',
+    'usage: npm run bench -- [--quick] [--json FILE] [--parts 1,2,3,4,5,6,7,8,9,10,11] [--reps N] [--size N] [--scale S] [--unet sd-turbo|bk-sdm-tiny]',
   );
   process.exit(2);
 }
@@ -149,6 +152,13 @@ if (parts.has(10)) {
   const growth = await measureGrowth({ reps, progress });
   results.growth = growth;
   rows.push(...growthRows(growth));
+}
+
+if (parts.has(11)) {
+  progress('part 11: UNet calls per style, the schedule and the CPU arena (three avatar children)');
+  const levers = await measureLevers({ size, reps, progress });
+  results.levers = levers;
+  rows.push(...leversRows(levers));
 }
 
 console.log(values.markdown ? markdownTable(rows) : formatTable(rows));

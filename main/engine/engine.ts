@@ -42,6 +42,7 @@ export class Engine implements EngineApi {
       options.provider,
       options.autoencoder,
       options.intraOpThreads,
+      options.memoryArena,
     ]);
     if (!this.model || key !== this.loadedKey) {
       await this.close();

@@ -38,6 +38,18 @@ describe('img2img in process', () => {
     assert.equal(result.unetCalls, 1);
   });
 
+  test('custom timesteps: the spaced schedule given as a list gives the same bits; one timestep is one call', async () => {
+    const spaced = await engine.img2img(request({ steps: 3, strength: 0.67 }));
+    const listed = await engine.img2img(
+      request({ steps: 3, timesteps: [999, 666, 332], strength: 0.67 }),
+    );
+    assert.equal(spaced.unetCalls, 2);
+    assert.deepEqual(listed.latents, spaced.latents);
+    const one = await engine.img2img(request({ steps: 1, timesteps: [666], strength: 1 }));
+    assert.equal(one.unetCalls, 1);
+    assert.notDeepEqual(one.latents, spaced.latents);
+  });
+
   test('each prompt and each photo is encoded once per model', async () => {
     const before = await engine.stats();
     const photo = image.map((v) => -v);
@@ -105,6 +117,9 @@ describe('img2img in process', () => {
       { steps: 0 },
       { guidance: -1 },
       { noise: new Float32Array(3) },
+      { steps: 2, timesteps: [499] },
+      { steps: 1, timesteps: [499], scheduler: 'ddim' as const },
+      { steps: 2, timesteps: [249, 749] },
     ]) {
       await assert.rejects(
         engine.img2img(request(bad)),

@@ -6,6 +6,7 @@ import { EngineError } from './errors.ts';
 import type { SdModel } from './model.ts';
 import { SeededNoise, type NoiseSource } from './random.ts';
 import { createScheduler } from './schedulers/index.ts';
+import { CUSTOM_TIMESTEP_SCHEDULERS, type Scheduler } from './schedulers/scheduler.ts';
 import { guidanceScaleEmbedding } from './schedulers/lcm.ts';
 import type { Img2ImgRequest, Img2ImgResult, StepProgress } from './types.ts';
 
@@ -47,8 +48,7 @@ export async function img2img(
   };
 
   // 1. Timesteps: the scheduler trims its schedule to the strength (img2img starts part-way).
-  const scheduler = createScheduler(request.scheduler, model.folder.schedulerConfig);
-  scheduler.setTimesteps(request.steps, request.strength);
+  const scheduler = scheduledFor(request, model.folder.schedulerConfig);
 
   // 2. LoRAs: the set this request runs with is fed to both text encoder and UNet from now on.
   const loraSet = model.loras.select(request.loras ?? []);
@@ -127,6 +127,26 @@ export async function img2img(
   };
 }
 
+/**
+ * The request's scheduler with its timesteps set: `timesteps.length` is the UNet calls it will
+ * make (the batch doubles each under guidance).
+ */
+export function scheduledFor(
+  request: Pick<Img2ImgRequest, 'scheduler' | 'steps' | 'strength' | 'timesteps'>,
+  schedulerConfig: unknown,
+): Scheduler {
+  const scheduler = createScheduler(request.scheduler, schedulerConfig);
+  if (request.timesteps === undefined) scheduler.setTimesteps(request.steps, request.strength);
+  else if (scheduler.setCustomTimesteps)
+    scheduler.setCustomTimesteps(request.timesteps, request.strength);
+  else
+    throw new EngineError(
+      'BAD_ARGUMENT',
+      `custom timesteps need ${CUSTOM_TIMESTEP_SCHEDULERS.join(' or ')}, not ${scheduler.name}`,
+    );
+  return scheduler;
+}
+
 function checkRequest(request: Img2ImgRequest, latentLength: number): void {
   const fail = (message: string): never => {
     throw new EngineError('BAD_ARGUMENT', message);
@@ -144,6 +164,8 @@ function checkRequest(request: Img2ImgRequest, latentLength: number): void {
     fail(`imageKey must be text, got ${typeof request.imageKey}`);
   if (!Number.isInteger(request.steps) || request.steps < 1)
     fail(`steps must be a positive integer, got ${request.steps}`);
+  if (request.timesteps !== undefined && request.timesteps.length !== request.steps)
+    fail(`steps must count the ${request.timesteps.length} timesteps given, got ${request.steps}`);
   if (!(request.strength > 0 && request.strength <= 1))
     fail(`strength must be in (0, 1], got ${request.strength}`);
   if (!(request.guidance >= 0) || !Number.isFinite(request.guidance))

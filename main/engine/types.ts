@@ -27,7 +27,13 @@ export interface Img2ImgRequest {
   negativePrompt?: string;
   /** img2img strength in (0, 1]: how much of the schedule runs; steps * strength must reach 1. */
   strength: number;
+  /** Inference steps; with `timesteps`, their count. */
   steps: number;
+  /**
+   * The schedule to run instead of `steps` spaced timesteps, highest first (diffusers'
+   * `timesteps=`), trimmed for the strength the same way; euler and euler-a only.
+   */
+  timesteps?: readonly number[];
   /** Classifier-free guidance scale; 0 or 1 turns guidance off (turbo). For LCM it feeds timestep_cond. */
   guidance: number;
   seed: number;

@@ -4,12 +4,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { scheduledFor } from '../engine/pipeline.ts';
 import { ClipTokenizer } from '../engine/tokenizer/clip-tokenizer.ts';
 import { DEFAULT_CATALOG_FILE, loadStyleCatalog, pickStyles, styleSettings } from './catalog.ts';
 import { StyleError, type StyleErrorCode } from './errors.ts';
 import { MODEL_FAMILIES, type StyleCatalog } from './types.ts';
 
 const TOKENIZER = fileURLToPath(new URL('../../models/clip-tokenizer', import.meta.url));
+const TURBO_SCHEDULER = new URL('../../models/schedulers/turbo.json', import.meta.url);
 
 describe('the shipped catalogue', () => {
   let catalog: StyleCatalog;
@@ -41,6 +43,13 @@ describe('the shipped catalogue', () => {
       assert.ok(sd15.steps >= 20 && sd15.steps <= 30 && sd15.guidance >= 6, style.id);
       assert.ok(sd15.strength >= 0.45 && sd15.strength <= 0.65, style.id);
       assert.ok(lcm.steps >= 4 && lcm.steps <= 6 && lcm.scheduler === 'lcm', style.id);
+    }
+  });
+
+  test('every turbo style is one UNet call, as SD-Turbo img2img is meant to run', async () => {
+    const config: unknown = JSON.parse(await readFile(TURBO_SCHEDULER, 'utf8'));
+    for (const style of catalog.styles) {
+      assert.equal(scheduledFor(style.settings.turbo, config).timesteps.length, 1, style.id);
     }
   });
 
@@ -190,8 +199,30 @@ describe('validation at start-up', () => {
     ],
     [
       'steps × strength below 1',
-      (s) => Object.assign(family(s, 'turbo'), { steps: 1, strength: 0.5 }),
-      'settings.turbo.steps',
+      (s) => Object.assign(family(s, 'sd15'), { steps: 1, strength: 0.5 }),
+      'settings.sd15.steps',
+    ],
+    [
+      'both steps and timesteps',
+      (s) => Object.assign(family(s, 'sd15'), { timesteps: [499] }),
+      'settings.sd15.steps',
+    ],
+    ['neither steps nor timesteps', (s) => delete family(s, 'sd15').steps, 'settings.sd15.steps'],
+    [
+      'timesteps with DDIM',
+      (s) => Object.assign(family(s, 'sd15'), { steps: undefined, timesteps: [499] }),
+      'settings.sd15.timesteps',
+    ],
+    [
+      'rising timesteps',
+      (s) => (family(s, 'turbo').timesteps = [249, 749]),
+      'settings.turbo.timesteps',
+    ],
+    ['timestep 1000', (s) => (family(s, 'turbo').timesteps = [1000]), 'settings.turbo.timesteps'],
+    [
+      'timesteps the strength trims to none',
+      (s) => (family(s, 'turbo').strength = 0.5),
+      'settings.turbo.timesteps',
     ],
     [
       'more LCM steps than floor(50 × strength)',

@@ -87,12 +87,13 @@ export function pickStyles(catalog: StyleCatalog, ids: readonly string[]): Reado
  * the style's trigger words first (stylePrompt). Its LoRA is resolved apart (resolveStyleLora).
  */
 export function styleSettings(style: Readonly<Style>, family: ModelFamily): StyleSettings {
-  const { strength, steps, guidance, scheduler } = style.settings[family];
+  const { strength, steps, timesteps, guidance, scheduler } = style.settings[family];
   return {
     prompt: stylePrompt(style),
     negativePrompt: style.negativePrompt,
     strength,
     steps,
+    ...(timesteps && { timesteps }),
     guidance,
     scheduler,
   };

@@ -25,6 +25,12 @@ export interface FamilySettings {
   strength: number;
   /** Inference steps; with the strength, decides how many UNet calls run. */
   steps: number;
+  /**
+   * The timesteps to run, highest first, where the catalogue gives them in place of `steps`
+   * (which then counts them): img2img starts at the first, so one timestep is one UNet call from
+   * any noise level. euler and euler-a only.
+   */
+  timesteps?: readonly number[];
   /** Classifier-free guidance (sd15), the w-embedding's scale (lcm), 0 for turbo. */
   guidance: number;
   scheduler: SchedulerName;
@@ -85,4 +91,5 @@ export type StyleSettings = Required<
     Img2ImgRequest,
     'prompt' | 'negativePrompt' | 'strength' | 'steps' | 'guidance' | 'scheduler'
   >
->;
+> &
+  Pick<Img2ImgRequest, 'timesteps'>;

@@ -7,7 +7,11 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { checked, isPlainObject, shown } from '../api/fields.ts';
-import { SCHEDULER_NAMES, type SchedulerName } from '../engine/schedulers/scheduler.ts';
+import {
+  CUSTOM_TIMESTEP_SCHEDULERS,
+  SCHEDULER_NAMES,
+  type SchedulerName,
+} from '../engine/schedulers/scheduler.ts';
 import { isModelId } from '../models/model-id.ts';
 import { StyleError } from './errors.ts';
 import {
@@ -73,7 +77,19 @@ function exact<S extends z.ZodRawShape, R>(
     );
 }
 
-const SETTING_FIELDS = ['strength', 'steps', 'guidance', 'scheduler'];
+const SETTING_FIELDS = ['strength', 'steps', 'timesteps', 'guidance', 'scheduler'];
+/** Every family's scheduler config trains on 1000 timesteps. */
+const LAST_TIMESTEP = 999;
+
+function isFalling(timesteps: readonly unknown[]): boolean {
+  return timesteps.every(
+    (t, i) =>
+      Number.isInteger(t) &&
+      (t as number) >= 0 &&
+      (t as number) <= LAST_TIMESTEP &&
+      (i === 0 || (t as number) < (timesteps[i - 1] as number)),
+  );
+}
 
 /** How a style runs on one family, with the engine's own rules (timesteps.ts, lcm.ts) checked now. */
 function familySettings(family: ModelFamily) {
@@ -86,7 +102,12 @@ function familySettings(family: ModelFamily) {
       steps: checked<number>(
         (v) => Number.isSafeInteger(v) && (v as number) >= 1,
         (v) => `must be an integer of at least 1, got ${shown(v)}`,
-      ),
+      ).optional(),
+      timesteps: checked<number[]>(
+        (v) => Array.isArray(v) && v.length > 0 && isFalling(v),
+        (v) =>
+          `must be a non-empty list of whole timesteps from 0 to ${LAST_TIMESTEP}, highest first, got ${shown(v)}`,
+      ).optional(),
       guidance: checked<number>(
         (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0,
         (v) => `must be a number of at least 0, got ${shown(v)}`,
@@ -96,9 +117,12 @@ function familySettings(family: ModelFamily) {
         (v) => `must be one of ${SCHEDULER_NAMES.join(', ')}, got ${shown(v)}`,
       ),
     },
-    `must be an object with ${SETTING_FIELDS.join(', ')}`,
+    `must be an object with strength, steps or timesteps, guidance and scheduler`,
     () => `unknown field (expected ${SETTING_FIELDS.join(', ')})`,
     (settings, refuse) => {
+      if ((settings.steps === undefined) === (settings.timesteps === undefined))
+        return refuse(['steps'], 'needs exactly one of steps and timesteps');
+      const steps = settings.steps ?? settings.timesteps!.length;
       // An LCM UNet is distilled for its own sampler, and the LCM sampler needs such a UNet.
       if ((family === 'lcm') !== (settings.scheduler === 'lcm'))
         return refuse(
@@ -107,22 +131,30 @@ function familySettings(family: ModelFamily) {
             ? `must be lcm for the lcm family, got ${settings.scheduler}`
             : `lcm needs an LCM model; use another scheduler for ${family}`,
         );
+      if (settings.timesteps && !CUSTOM_TIMESTEP_SCHEDULERS.includes(settings.scheduler))
+        return refuse(
+          ['timesteps'],
+          `run only with ${CUSTOM_TIMESTEP_SCHEDULERS.join(' or ')}, not ${settings.scheduler}`,
+        );
       if (family === 'lcm') {
         const available = Math.floor(LCM_ORIGINAL_STEPS * settings.strength);
-        if (available < settings.steps)
+        if (available < steps)
           refuse(
             ['steps'],
             `LCM at strength ${settings.strength} has floor(${LCM_ORIGINAL_STEPS} × strength) = ` +
-              `${available} timesteps, fewer than ${settings.steps} steps`,
+              `${available} timesteps, fewer than ${steps} steps`,
           );
-      } else if (Math.floor(settings.steps * settings.strength) < 1) {
+      } else if (Math.floor(steps * settings.strength) < 1) {
         refuse(
-          ['steps'],
-          `steps × strength must be at least 1 (${settings.steps} × ${settings.strength}): no step would run`,
+          [settings.timesteps ? 'timesteps' : 'steps'],
+          `steps × strength must be at least 1 (${steps} × ${settings.strength}): no step would run`,
         );
       }
     },
-    (settings): FamilySettings => settings,
+    ({ steps, timesteps, ...settings }): FamilySettings =>
+      timesteps
+        ? { ...settings, steps: timesteps.length, timesteps }
+        : { ...settings, steps: steps! },
   );
 }
 

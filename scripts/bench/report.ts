@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Summary } from './stats.ts';
 
-export type Unit = 's' | 'ms' | 'GB';
+export type Unit = 's' | 'ms' | 'GB' | 'calls';
 
 export interface Row {
   part: string;
@@ -16,9 +16,10 @@ export interface Row {
   note?: string;
 }
 
-const SCALE: Record<Unit, number> = { s: 1 / 1000, ms: 1, GB: 1 / 1e9 };
+const SCALE: Record<Unit, number> = { s: 1 / 1000, ms: 1, GB: 1 / 1e9, calls: 1 };
 
 function figure(value: number, unit: Unit): string {
+  if (unit === 'calls') return String(value);
   const v = value * SCALE[unit];
   return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3);
 }

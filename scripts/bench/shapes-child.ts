@@ -5,6 +5,7 @@
  * Prints its ShapeResult as JSON on the last line of stdout.
  */
 import { Engine } from '../../main/engine/engine.ts';
+import type { Img2ImgRequest } from '../../main/engine/types.ts';
 import { loadStyleCatalog, pickStyles, styleSettings } from '../../main/styles/catalog.ts';
 import { photoTensors } from './avatar-run.ts';
 import { peakRss } from './machine.ts';
@@ -17,6 +18,12 @@ export interface ShapeConfig {
   autoencoder: 'full' | 'tiny';
   /** onnxruntime's intra-op threads; undefined keeps its default (one per physical core). */
   threads?: number;
+  /** onnxruntime's CPU arena (SessionOptions.memoryArena); off by default, as the app runs. */
+  memoryArena?: boolean;
+  /** The catalogue style each avatar is made in; studio-portrait by default. */
+  style?: string;
+  /** The style's turbo schedule replaced (part 11 times the catalogue's former one). */
+  schedule?: Pick<Img2ImgRequest, 'strength' | 'steps' | 'timesteps'>;
   size: number;
   reps: number;
 }
@@ -41,13 +48,18 @@ async function measure(config: ShapeConfig): Promise<ShapeResult> {
       provider: 'cpu',
       autoencoder: config.autoencoder,
       ...(config.threads ? { intraOpThreads: config.threads } : {}),
+      ...(config.memoryArena ? { memoryArena: true } : {}),
     }),
   );
   const [photo] = await photoTensors(config.size);
-  // Its turbo settings (2 steps at strength 0.5) make one UNet call: the reference avatar.
-  const [style] = pickStyles(await loadStyleCatalog(), ['studio-portrait']);
+  // studio-portrait's turbo settings (2 steps at strength 0.5) make one UNet call: the issue's
+  // reference avatar.
+  const [style] = pickStyles(await loadStyleCatalog(), [config.style ?? 'studio-portrait']);
+  const { strength, steps, timesteps, ...settings } = styleSettings(style!, 'turbo');
+  const schedule = config.schedule ?? { strength, steps, ...(timesteps && { timesteps }) };
   const request = (seed: number) => ({
-    ...styleSettings(style!, 'turbo'),
+    ...settings,
+    ...schedule,
     image: photo!,
     size: config.size,
     seed,

@@ -52,16 +52,21 @@ export async function measureShapes(options: ShapesOptions): Promise<ShapesResul
   const results: ShapeResult[] = [];
   for (const config of configs) {
     progress(`  ${config.label}`);
-    const { stdout } = await run(
-      process.execPath,
-      ['--import', 'tsx', CHILD, JSON.stringify(config)],
-      {
-        maxBuffer: 1 << 24,
-      },
-    );
-    results.push(JSON.parse(stdout.trim().split('\n').at(-1)!) as ShapeResult);
+    results.push(await measureShape(config));
   }
   return { scale, configs: results };
+}
+
+/** One configuration in a child process of its own (shapes-child.ts), so its peak memory is its own. */
+export async function measureShape(config: ShapeConfig): Promise<ShapeResult> {
+  const { stdout } = await run(
+    process.execPath,
+    ['--import', 'tsx', CHILD, JSON.stringify(config)],
+    {
+      maxBuffer: 1 << 24,
+    },
+  );
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as ShapeResult;
 }
 
 /** The compute a whole run cannot avoid: text encodes per style, image encodes per photo, and per avatar a UNet call set and a decode. */

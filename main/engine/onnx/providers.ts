@@ -52,6 +52,11 @@ export function candidateProviders(
 export interface SessionOptions {
   /** Threads per operator; undefined means one per physical core (threads.ts). */
   intraOpThreads?: number;
+  /**
+   * onnxruntime's CPU memory arena, off unless asked for: it keeps each session's largest
+   * activation peak reserved for the session's life (bench part 11 measures both).
+   */
+  memoryArena?: boolean;
 }
 
 function sessionOptions(
@@ -62,6 +67,7 @@ function sessionOptions(
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
     intraOpNumThreads: options.intraOpThreads ?? defaultIntraOpThreads(),
+    enableCpuMemArena: options.memoryArena ?? false,
   };
 }
 

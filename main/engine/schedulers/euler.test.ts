@@ -60,6 +60,57 @@ describe('EulerScheduler', () => {
     assertAllClose(scheduler.scaleModelInput(latents(1)), [1 / Math.sqrt(SD_SIGMA[499]! ** 2 + 1)]);
   });
 
+  it('custom timesteps run as the spaced schedule with the same timesteps does', () => {
+    // [999, 666, 332] is the 3-step trailing schedule; strength 0.67 runs its last two.
+    const spaced = euler(TURBO);
+    spaced.setTimesteps(3, 0.67);
+    const custom = euler(TURBO);
+    custom.setCustomTimesteps([999, 666, 332], 0.67);
+    assert.deepEqual(custom.timesteps, spaced.timesteps);
+    assert.deepEqual(custom.timesteps, [666, 332]);
+    const x0 = latents(0.5, -1);
+    const eps = latents(1, 2);
+    assert.deepEqual(custom.addNoise(x0, eps), spaced.addNoise(x0, eps));
+    for (const prediction of [latents(0.25, 1), latents(-0.5, 0.75)]) {
+      const x = latents(2, -0.5);
+      assert.deepEqual(custom.scaleModelInput(x), spaced.scaleModelInput(x));
+      assert.deepEqual(custom.step(prediction, x, noise), spaced.step(prediction, x, noise));
+    }
+  });
+
+  it('one custom timestep at strength 1: noised to σ_666, one call lands on x̂0', () => {
+    const scheduler = euler(TURBO);
+    scheduler.setCustomTimesteps([666], 1);
+    assert.deepEqual(scheduler.timesteps, [666]);
+    assertAllClose(scheduler.addNoise(latents(0.5), latents(1)), [0.5 + SD_SIGMA[666]!]);
+    const { prevSample, predOriginal } = scheduler.step(latents(0.25), latents(2), noise);
+    assertAllClose(predOriginal, [2 - 0.25 * SD_SIGMA[666]!]);
+    assertAllClose(prevSample, [2 - 0.25 * SD_SIGMA[666]!]);
+  });
+
+  it('refuses custom timesteps that are empty, out of range or not falling', () => {
+    for (const [timesteps, reason] of [
+      [[], /is empty/],
+      [[1000], /from 0 to 999/],
+      [[500, -1], /from 0 to 999/],
+      [[Number.NaN], /from 0 to 999/],
+      [[499, 499], /strictly/],
+      [[249, 749], /strictly/],
+    ] as const) {
+      assertEngineError(
+        () => euler(TURBO).setCustomTimesteps(timesteps, 1),
+        'BAD_ARGUMENT',
+        reason,
+      );
+    }
+    // Strength still trims the list as diffusers trims it: nothing would run here.
+    assertEngineError(
+      () => euler(TURBO).setCustomTimesteps([749], 0.5),
+      'BAD_ARGUMENT',
+      /steps × strength/,
+    );
+  });
+
   it('leading spacing with steps_offset gives integer timesteps and their sigmas', () => {
     const scheduler = euler({ ...SD15_CONFIG, timestep_spacing: 'leading' });
     scheduler.setTimesteps(50, 1);

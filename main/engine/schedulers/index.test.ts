@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createScheduler } from './index.ts';
+import { CUSTOM_TIMESTEP_SCHEDULERS, SCHEDULER_NAMES } from './scheduler.ts';
 import { SD15_CONFIG, assertEngineError } from '../../testing/schedulers.ts';
 
 describe('createScheduler', () => {
@@ -22,6 +23,17 @@ describe('createScheduler', () => {
       createScheduler(undefined, { _class_name: 'EulerAncestralDiscreteScheduler' }).name,
       'euler-a',
     );
+  });
+
+  it('custom timesteps are offered by exactly the schedulers that list says run them', () => {
+    for (const name of SCHEDULER_NAMES) {
+      const scheduler = createScheduler(name, SD15_CONFIG);
+      assert.equal(
+        typeof scheduler.setCustomTimesteps === 'function',
+        CUSTOM_TIMESTEP_SCHEDULERS.includes(name),
+        name,
+      );
+    }
   });
 
   it('honours an explicit name over the class, with the config still applied', () => {

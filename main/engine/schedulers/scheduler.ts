@@ -16,6 +16,9 @@ export const SCHEDULER_NAMES = [
 ] as const;
 export type SchedulerName = (typeof SCHEDULER_NAMES)[number];
 
+/** The schedulers that run a given list of timesteps (Scheduler.setCustomTimesteps). */
+export const CUSTOM_TIMESTEP_SCHEDULERS: readonly SchedulerName[] = ['euler', 'euler-a'];
+
 export interface StepResult {
   /** x_{t-1}: the latents to feed the next step (after the last step: the final latents). */
   prevSample: Float32Array;
@@ -41,6 +44,13 @@ export interface Scheduler {
    * all `steps` run; it throws when floor(original_inference_steps * strength) < steps.
    */
   setTimesteps(steps: number, strength: number): void;
+  /**
+   * diffusers' set_timesteps(timesteps=…): runs exactly `timesteps` (highest first) in place of the
+   * spaced schedule, trimmed for `strength` as img2img trims any schedule. Only the σ schedulers
+   * (euler, euler-a) have it: it is what lets a turbo style start at a chosen noise level and
+   * still make one UNet call.
+   */
+  setCustomTimesteps?(timesteps: readonly number[], strength: number): void;
   /** Noises clean latents to the first timestep that will run (img2img's starting point). */
   addNoise(original: Float32Array, noise: Float32Array): Float32Array;
   /** Scales the latents before the UNet call of the current step (Euler: x / sqrt(sigma^2 + 1)). */

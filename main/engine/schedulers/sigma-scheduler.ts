@@ -4,6 +4,7 @@ import type { SchedulerConfig } from './config.ts';
 import { combine } from './latents.ts';
 import type { Scheduler, SchedulerName, StepResult } from './scheduler.ts';
 import {
+  checkCustomTimesteps,
   checkInferenceArgs,
   checkStepArgs,
   checkStepIndex,
@@ -37,10 +38,19 @@ export abstract class SigmaScheduler implements Scheduler {
 
   setTimesteps(steps: number, strength: number): void {
     checkInferenceArgs(steps, strength, this.config.numTrainTimesteps);
-    const start = img2imgStartIndex(steps, strength);
     // diffusers keeps these timesteps as float32 (linspace ones are fractional), and so does
     // the UNet input.
-    const all = spacedTimesteps(this.config, steps).map(f32);
+    this.useSchedule(spacedTimesteps(this.config, steps).map(f32), strength);
+  }
+
+  setCustomTimesteps(timesteps: readonly number[], strength: number): void {
+    checkCustomTimesteps(timesteps, this.config.numTrainTimesteps);
+    checkInferenceArgs(timesteps.length, strength, this.config.numTrainTimesteps);
+    this.useSchedule(timesteps.map(f32), strength);
+  }
+
+  private useSchedule(all: readonly number[], strength: number): void {
+    const start = img2imgStartIndex(all.length, strength);
     // img2img starts at diffusers' begin index t_start, in both the timesteps and the sigmas.
     this.schedule = all.slice(start);
     this.sigmas = [...this.schedule.map((t) => interpolate(this.trainingSigmas, t)), 0];

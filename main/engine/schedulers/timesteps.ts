@@ -19,6 +19,28 @@ export function checkInferenceArgs(
 }
 
 /**
+ * A custom schedule must run downhill through the model's training timesteps: diffusers would
+ * interpolate σ past either end, or step back up, without a word.
+ */
+export function checkCustomTimesteps(
+  timesteps: readonly number[],
+  numTrainTimesteps: number,
+): void {
+  const last = numTrainTimesteps - 1;
+  const fault =
+    timesteps.length === 0
+      ? 'is empty'
+      : timesteps.some((t) => !(Number.isFinite(t) && t >= 0 && t <= last))
+        ? `must lie from 0 to ${last} (the model's training timesteps)`
+        : timesteps.some((t, i) => i > 0 && t >= timesteps[i - 1]!)
+          ? 'must fall strictly, highest first'
+          : undefined;
+  if (fault) {
+    throw new EngineError('BAD_ARGUMENT', `timesteps [${timesteps.join(', ')}] ${fault}`);
+  }
+}
+
+/**
  * img2img's strength rule (diffusers' StableDiffusionImg2ImgPipeline.get_timesteps): run the last
  * floor(steps·strength) timesteps of the schedule; returns t_start, the index of the first one.
  * The product is taken in IEEE double and truncated, exactly as Python's int(steps * strength):
