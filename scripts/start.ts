@@ -12,7 +12,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildElectron } from '../main/electron/build.ts';
+import { buildElectron } from './build-electron.ts';
 import { startAppHost } from '../main/host/app-host.ts';
 import { findBrowser, openAppWindow } from '../main/host/browser.ts';
 import type { Host } from '../main/host/server.ts';

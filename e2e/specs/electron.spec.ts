@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { _electron as electron, expect, test } from '@playwright/test';
-import { buildElectron, ELECTRON_OUT_DIR } from '../../main/electron/build.ts';
+import { buildElectron, ELECTRON_OUT_DIR } from '../../scripts/build-electron.ts';
 import { importModel } from '../../main/models/import.ts';
 import { fixtureModel } from '../../scripts/fixtures/cache.ts';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Settings } from '../../main/api/contract.ts';
 import { startAppHost } from '../../main/host/app-host.ts';
-import { decodeJson, encodeJson } from '../../main/host/codec.ts';
+import { decodeJson, encodeJson } from '../../main/api/codec.ts';
 import { SECRET_HEADER } from '../../main/host/server.ts';
 import { fixtureModel } from '../../scripts/fixtures/cache.ts';
 

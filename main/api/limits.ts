@@ -2,7 +2,7 @@
  * What the product promises, in one place: the door refuses past these, the engine and the store
  * enforce them, the page shows them. Imports nothing of Node, so the renderer bundles it too.
  */
-import { INTAKE_LIMITS } from '../intake/limits.ts';
+import { INTAKE_LIMITS } from './intake-limits.ts';
 
 export const LIMITS = {
   /** Photos a run takes; intake names the one too many, or how many are missing. */

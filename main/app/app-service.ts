@@ -10,7 +10,7 @@ export interface ServedImage {
 
 /**
  * The application behind the api: one instance per process, shared by whichever host serves
- * the UI (Electron IPC or the loopback host). Hosts pass requests through api/validate.ts
+ * the UI (Electron IPC or the loopback host). Hosts pass requests through app/validate.ts
  * (handleRequest: validated, then `handlers`), push `subscribe`d events to the page, and serve
  * images through `image` (their ids checked by validateImageRef first).
  */

@@ -1,7 +1,7 @@
 /**
  * The application behind the api: the store (its retention sweeper on a timer), the style
  * catalogue (loaded at start-up), the model and its warm resources, the runs, and export. Each
- * handler takes validated params (api/validate.ts) and fails only with ApiError.
+ * handler takes validated params (validate.ts) and fails only with ApiError.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';

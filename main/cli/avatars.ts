@@ -2,7 +2,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BoundedReadError, describeFault, readBounded } from '../files/read-bounded.ts';
-import { INTAKE_LIMITS } from '../intake/limits.ts';
+import { INTAKE_LIMITS } from '../api/intake-limits.ts';
 import { JobError } from '../jobs/errors.ts';
 import { MAX_AVATARS } from '../jobs/plan.ts';
 import { loadJobResources } from '../jobs/resources.ts';

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import type { AppService } from '../app/app-service.ts';
 import { httpStatus, loadImage } from '../host/api-door.ts';
-import { imagePathParts } from '../host/image-route.ts';
+import { imagePathParts } from '../api/image-route.ts';
 import { SECURITY_HEADERS } from '../host/security.ts';
 import { mimeType, staticFilePath } from '../host/static-files.ts';
-import { APP_HOST } from './app-origin.ts';
+import { APP_HOST } from '../api/app-origin.ts';
 
 /**
  * app://avatar-studio/…: the renderer's files and images by id, with the loopback host's CSP and

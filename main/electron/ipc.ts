@@ -2,7 +2,7 @@ import { ipcMain, type WebContents } from 'electron';
 import { API_METHODS } from '../api/schema.ts';
 import type { AppService } from '../app/app-service.ts';
 import { callApi } from '../host/api-door.ts';
-import { EVENT_CHANNEL, isAppFrame } from './app-origin.ts';
+import { EVENT_CHANNEL, isAppFrame } from '../api/app-origin.ts';
 
 /**
  * One IPC channel per api method (schema.ts), each answered with an Outcome (the preload turns a

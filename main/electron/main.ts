@@ -11,7 +11,7 @@ import { BrowserWindow, Menu, app, dialog, protocol, screen, session } from 'ele
 import type { AppService } from '../app/app-service.ts';
 import { createAppService } from '../app/create-app-service.ts';
 import { resolveDataDir } from '../store/data-folder.ts';
-import { APP_ORIGIN, APP_SCHEME } from './app-origin.ts';
+import { APP_ORIGIN, APP_SCHEME } from '../api/app-origin.ts';
 import { appProtocolHandler } from './app-protocol.ts';
 import { forwardEvents, serveApiOverIpc } from './ipc.ts';
 import { lockDownContents, lockDownSession } from './lockdown.ts';

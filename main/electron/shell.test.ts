@@ -12,9 +12,9 @@ import { after, before, describe, test } from 'node:test';
 import vm from 'node:vm';
 import type { AvatarStudioApi } from '../api/contract.ts';
 import { PNG_BYTES, fakeService, rendererFixture } from '../testing/host.ts';
-import { APP_ORIGIN, EVENT_CHANNEL, isAppFrame } from './app-origin.ts';
+import { APP_ORIGIN, EVENT_CHANNEL, isAppFrame } from '../api/app-origin.ts';
 import { appProtocolHandler } from './app-protocol.ts';
-import { buildElectron } from './build.ts';
+import { buildElectron } from '../../scripts/build-electron.ts';
 import { menuTemplate } from './menu-template.ts';
 import { loadWindowState, saveWindowState } from './window-state.ts';
 

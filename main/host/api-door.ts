@@ -5,7 +5,7 @@
  */
 import { ApiError, type ApiErrorCode, type ApiErrorShape, type Outcome } from '../api/contract.ts';
 import type { Readable } from 'node:stream';
-import { handleRequest, validateImageRef, validateUploadTarget } from '../api/validate.ts';
+import { handleRequest, validateImageRef, validateUploadTarget } from '../app/validate.ts';
 import type { AppService, ServedImage } from '../app/app-service.ts';
 
 /** `method` and `params` exactly as the untrusted page sent them. */

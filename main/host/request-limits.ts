@@ -7,8 +7,8 @@
  * JSON.parse sees it: both caps hold the worst case far below what breaks V8.
  */
 import type { ApiMethod } from '../api/contract.ts';
-import { DOOR_LIMITS } from '../api/validate.ts';
-import { INTAKE_LIMITS } from '../intake/limits.ts';
+import { DOOR_LIMITS } from '../app/validate.ts';
+import { INTAKE_LIMITS } from '../api/intake-limits.ts';
 
 /** Base64 makes 3 bytes 4 characters; the rest of a photo's JSON (its name, keys) is small. */
 const base64Length = (bytes: number) => Math.ceil(bytes / 3) * 4;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { decodeJson, encodeJson } from './codec.ts';
+import { decodeJson, encodeJson } from '../api/codec.ts';
 import { type Host, SECRET_HEADER, startHost } from './server.ts';
 import {
   type FakeService,

@@ -16,17 +16,18 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { parse as parseCookie, serialize as serializeCookie } from 'cookie';
 import type { AddressInfo } from 'node:net';
 import type { ApiErrorCode, ApiErrorShape, Outcome } from '../api/contract.ts';
 import type { AppService } from '../app/app-service.ts';
 import { callApi, httpStatus, loadImage, storeModelFile } from './api-door.ts';
-import { decodeJson, encodeJson } from './codec.ts';
-import { imagePathParts } from './image-route.ts';
+import { decodeJson, encodeJson } from '../api/codec.ts';
+import { imagePathParts } from '../api/image-route.ts';
 import { JsonShapeMeter, MODEL_FILE_BODY, bodyLimit } from './request-limits.ts';
 import { SECURITY_HEADERS } from './security.ts';
 import { bundleShim } from './shim-bundle.ts';
 import { mimeType, staticFilePath } from './static-files.ts';
-import { uploadPathParts } from './upload-route.ts';
+import { uploadPathParts } from '../api/upload-route.ts';
 
 export interface HostOptions {
   service: AppService;
@@ -144,14 +145,18 @@ export async function startHost(options: HostOptions): Promise<Host> {
     response.writeHead(303, {
       ...SECURITY_HEADERS,
       location: '/',
-      'set-cookie': `${cookieName}=${secret}; HttpOnly; SameSite=Strict; Path=/`,
+      'set-cookie': serializeCookie(cookieName, secret, {
+        httpOnly: true,
+        sameSite: 'strict',
+        path: '/',
+      }),
     });
     response.end();
   }
 
   function checkCaller(request: IncomingMessage): void {
     const offered =
-      request.headers[SECRET_HEADER] ?? cookie(request.headers.cookie ?? '', cookieName);
+      request.headers[SECRET_HEADER] ?? parseCookie(request.headers.cookie ?? '')[cookieName];
     if (typeof offered !== 'string' || !sameSecret(offered)) {
       throw new Refusal(
         403,
@@ -284,14 +289,6 @@ async function readBody(request: IncomingMessage, limit: number): Promise<Buffer
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
-}
-
-function cookie(header: string, name: string): string | undefined {
-  for (const pair of header.split(';')) {
-    const [key, ...value] = pair.trim().split('=');
-    if (key === name) return value.join('=');
-  }
-  return undefined;
 }
 
 function answer(response: ServerResponse, outcome: Outcome<unknown>): void {

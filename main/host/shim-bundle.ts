@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-const ENTRY = fileURLToPath(new URL('./shim/page.ts', import.meta.url));
+const ENTRY = fileURLToPath(new URL('../page/page.ts', import.meta.url));
 
 /**
  * /shim.js: the page's preload as one plain script, bundled from its TypeScript sources when the

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import type { RawImage } from '../tfjs/pixels.ts';
 import type { FaceBox } from './face-types.ts';
-import { INTAKE_LIMITS } from './limits.ts';
+import { INTAKE_LIMITS } from '../api/intake-limits.ts';
 
 export interface FaceCrop {
   /** PNG of cropSidePx, written from raw pixels, so it carries no metadata. */

@@ -7,7 +7,7 @@
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import type { RawImage } from '../tfjs/pixels.ts';
 import { decodeHeic } from './heic.ts';
-import { INTAKE_LIMITS, type PhotoFormat } from './limits.ts';
+import { INTAKE_LIMITS, type PhotoFormat } from '../api/intake-limits.ts';
 import type { IntakeCode } from './verdicts.ts';
 
 export type DecodeResult =

@@ -5,7 +5,7 @@ import type { RawImage } from '../tfjs/pixels.ts';
 import { faceCrop } from './crop.ts';
 import { descriptorDistance, type FaceDetector } from './face-types.ts';
 import { loadFaceDetector } from './faces.ts';
-import { INTAKE_LIMITS } from './limits.ts';
+import { INTAKE_LIMITS } from '../api/intake-limits.ts';
 import { photo, photosIn } from '../testing/photos.ts';
 
 let detector: FaceDetector;

@@ -6,7 +6,7 @@ import { decodePhoto } from './decode.ts';
 import { loadFaceDetector } from './faces.ts';
 import { decodeHeic } from './heic.ts';
 import { checkPhotos, type IntakeDeps } from './intake.ts';
-import { INTAKE_LIMITS } from './limits.ts';
+import { INTAKE_LIMITS } from '../api/intake-limits.ts';
 import { hashDistance, perceptualHash } from './phash.ts';
 import { photo } from '../testing/photos.ts';
 

@@ -1,5 +1,5 @@
 import { descriptorDistance, type FaceDescriptor } from './face-types.ts';
-import { INTAKE_LIMITS } from './limits.ts';
+import { INTAKE_LIMITS } from '../api/intake-limits.ts';
 import type { IntakeWarning } from './verdicts.ts';
 import { quoteList } from './wording.ts';
 

@@ -6,7 +6,7 @@ import type { NsfwScores } from '../moderation/policy.ts';
 import type { FaceDetector } from './face-types.ts';
 import { loadFaceDetector } from './faces.ts';
 import { checkPhotos, type IntakeDeps, type SubmittedPhoto } from './intake.ts';
-import { INTAKE_LIMITS } from './limits.ts';
+import { INTAKE_LIMITS } from '../api/intake-limits.ts';
 import { hashDistance, perceptualHash } from './phash.ts';
 import { photo, photosIn } from '../testing/photos.ts';
 import type { PhotoVerdict } from './verdicts.ts';

@@ -14,7 +14,7 @@ import { faceCrop } from './crop.ts';
 import { decodePhoto } from './decode.ts';
 import type { FaceDetector } from './face-types.ts';
 import { differentPersonWarnings } from './identity.ts';
-import { INTAKE_LIMITS } from './limits.ts';
+import { INTAKE_LIMITS } from '../api/intake-limits.ts';
 import { hashDistance, perceptualHash } from './phash.ts';
 import type { AcceptedPhoto, IntakeResult, PhotoVerdict } from './verdicts.ts';
 import { quoteList } from './wording.ts';

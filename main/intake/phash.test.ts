@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { INTAKE_LIMITS } from './limits.ts';
+import { INTAKE_LIMITS } from '../api/intake-limits.ts';
 import { hashDistance, perceptualHash } from './phash.ts';
 import { photo } from '../testing/photos.ts';
 

@@ -5,7 +5,7 @@ import { loadImageTensor, tensorToRgb } from '../engine/image.ts';
 import { descriptorDistance, type FaceDetector } from '../intake/face-types.ts';
 import { loadFaceDetector } from '../intake/faces.ts';
 import { checkPhotos } from '../intake/intake.ts';
-import { INTAKE_LIMITS } from '../intake/limits.ts';
+import { INTAKE_LIMITS } from '../api/intake-limits.ts';
 import { photo, photosIn } from '../testing/photos.ts';
 import type { AcceptedPhoto } from '../intake/verdicts.ts';
 import { loadModerator } from '../moderation/classifier.ts';

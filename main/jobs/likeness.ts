@@ -1,5 +1,5 @@
 import { descriptorDistance, type FaceDetector } from '../intake/face-types.ts';
-import { INTAKE_LIMITS } from '../intake/limits.ts';
+import { INTAKE_LIMITS } from '../api/intake-limits.ts';
 import type { AcceptedPhoto } from '../intake/verdicts.ts';
 import type { RawImage } from '../tfjs/pixels.ts';
 

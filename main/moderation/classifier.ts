@@ -29,7 +29,7 @@ export interface Moderator {
 
 const loaded = new Map<NsfwModelName, Promise<Moderator>>();
 
-/** The policy's model unless told otherwise (calibrate.ts measures the others). */
+/** The policy's model unless told otherwise (scripts/calibrate-moderation.ts measures the others). */
 export function loadModerator(opts: { model?: NsfwModelName } = {}): Promise<Moderator> {
   const model = opts.model ?? MODERATION_POLICY.model;
   let moderator = loaded.get(model);

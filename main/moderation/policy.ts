@@ -1,7 +1,7 @@
 /**
  * The moderation policy: which NSFW scores refuse an upload or a generated avatar. Pure, so the
  * decision is tested on score vectors; every threshold lives in MODERATION_POLICY. Why these
- * numbers: POLICY.md (measured by calibrate.ts on real safe portraits).
+ * numbers: POLICY.md (measured by scripts/calibrate-moderation.ts on real safe portraits).
  */
 
 export const NSFW_CLASSES = ['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy'] as const;

@@ -30,13 +30,7 @@ const RUNTIMES = [
   {
     name: 'dev',
     where: 'developer tools: build, benchmark, fixtures, calibration',
-    match: [
-      /^scripts\//,
-      /^main\/electron\/build\.ts$/,
-      /^main\/moderation\/calibrate\.ts$/,
-      /^renderer\/vite\.config\.ts$/,
-      /^[^/]+$/,
-    ],
+    match: [/^scripts\//, /^renderer\/vite\.config\.ts$/, /^[^/]+$/],
     imports: ['dev', 'test', 'core', 'shared', 'page', 'host', 'cli', 'electron'],
     node: true,
     packages: /./,
@@ -53,12 +47,7 @@ const RUNTIMES = [
     name: 'shared',
     where:
       'shared by the page and the hosts: the api, its bridge and limits, the routes both speak',
-    match: [
-      /^main\/api\/(?!validate\.ts$)/,
-      /^main\/intake\/limits\.ts$/,
-      /^main\/host\/(codec|image-route|upload-route)\.ts$/,
-      /^main\/electron\/app-origin\.ts$/,
-    ],
+    match: [/^main\/api\//],
     imports: ['shared'],
     node: false,
     packages: /^zod$/,
@@ -66,7 +55,7 @@ const RUNTIMES = [
   {
     name: 'page',
     where: "the loopback host's shim: the api over HTTP, in the page",
-    match: [/^main\/host\/shim\//],
+    match: [/^main\/page\//],
     imports: ['page', 'shared'],
     node: false,
     packages: /^$/,
@@ -74,7 +63,7 @@ const RUNTIMES = [
   {
     name: 'preload',
     where: "Electron's sandboxed preload",
-    match: [/^main\/electron\/preload\.ts$/],
+    match: [/^main\/preload\//],
     imports: ['page', 'shared'],
     node: false,
     packages: /^electron$/,

@@ -24,12 +24,13 @@ describe('import arrows', () => {
       ['renderer/src/state.test.ts', 'test'],
       ['main/api/contract.ts', 'shared'],
       ['main/api/bridge.ts', 'shared'],
-      ['main/api/validate.ts', 'core'],
-      ['main/host/shim/page.ts', 'page'],
+      ['main/api/codec.ts', 'shared'],
+      ['main/app/validate.ts', 'core'],
+      ['main/page/page.ts', 'page'],
       ['main/host/server.ts', 'host'],
-      ['main/electron/preload.ts', 'preload'],
+      ['main/preload/preload.ts', 'preload'],
       ['main/electron/main.ts', 'electron'],
-      ['main/electron/build.ts', 'dev'],
+      ['scripts/build-electron.ts', 'dev'],
       ['main/cli/models.ts', 'cli'],
       ['main/testing/cli.ts', 'test'],
       ['main/engine/pipeline.ts', 'core'],
@@ -76,7 +77,7 @@ describe('import arrows', () => {
     ]);
     assert.deepEqual(
       await arrows(
-        'main/electron/preload.ts',
+        'main/preload/preload.ts',
         "import { ipcRenderer } from 'electron';\nexport { ipcRenderer };",
       ),
       [],
@@ -84,7 +85,7 @@ describe('import arrows', () => {
     assert.equal(
       (
         await arrows(
-          'main/electron/preload.ts',
+          'main/preload/preload.ts',
           "import { openStore } from '../store/index.ts';\nexport { openStore };",
         )
       ).length,

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import type { ApiMethod } from '../../../main/api/contract.ts';
-import { encodeJson } from '../../../main/host/codec.ts';
+import { encodeJson } from '../../../main/api/codec.ts';
 import { BODY_LIMITS } from '../../../main/host/request-limits.ts';
 import { OUTSIDE_SECRET, type RawReply, postApi, rawRequest } from '../../../main/testing/host.ts';
 import { type Attack, breach } from '../attack.ts';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import zlib from 'node:zlib';
 import sharp from 'sharp';
 import type { IntakeReport, PhotoUpload } from '../../../main/api/contract.ts';
-import { decodeJson, encodeJson } from '../../../main/host/codec.ts';
+import { decodeJson, encodeJson } from '../../../main/api/codec.ts';
 import { postApi } from '../../../main/testing/host.ts';
 import { type Attack, breach } from '../attack.ts';
 import type { Target } from '../target.ts';

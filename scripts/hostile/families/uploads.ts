@@ -8,7 +8,7 @@
 import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DOOR_LIMITS } from '../../../main/api/validate.ts';
+import { DOOR_LIMITS } from '../../../main/app/validate.ts';
 import { type RawReply, type RawRequest, postApi, rawRequest } from '../../../main/testing/host.ts';
 import { type Attack, breach } from '../attack.ts';
 import type { Target } from '../target.ts';

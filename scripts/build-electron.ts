@@ -6,13 +6,13 @@
  * - worker.js and vision-worker.js: the engine's and the vision models' worker threads, which
  *   their clients start from beside the bundle;
  * - preload.cjs: a sandboxed preload must be one CommonJS file that requires only 'electron'.
- *   tsx main/electron/build.ts
+ *   tsx scripts/build-electron.ts
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-export const ELECTRON_OUT_DIR = fileURLToPath(new URL('../../dist/electron', import.meta.url));
+export const ELECTRON_OUT_DIR = fileURLToPath(new URL('../dist/electron', import.meta.url));
 
 const source = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
@@ -20,9 +20,9 @@ export async function buildElectron(outDir: string = ELECTRON_OUT_DIR): Promise<
   await Promise.all([
     build({
       entryPoints: {
-        main: source('./main.ts'),
-        worker: source('../engine/worker.ts'),
-        'vision-worker': source('../vision/vision-worker.ts'),
+        main: source('../main/electron/main.ts'),
+        worker: source('../main/engine/worker.ts'),
+        'vision-worker': source('../main/vision/vision-worker.ts'),
       },
       outdir: outDir,
       bundle: true,
@@ -33,7 +33,7 @@ export async function buildElectron(outDir: string = ELECTRON_OUT_DIR): Promise<
       logLevel: 'warning',
     }),
     build({
-      entryPoints: [source('./preload.ts')],
+      entryPoints: [source('../main/preload/preload.ts')],
       outfile: path.join(outDir, 'preload.cjs'),
       bundle: true,
       platform: 'browser',

@@ -3,7 +3,7 @@
  * index.html before the app's bundle, it defines `window.avatarStudio` exactly as Electron's
  * preload does, read-only like contextBridge's.
  */
-import { createBridge } from '../../api/bridge.ts';
+import { createBridge } from '../api/bridge.ts';
 import { createLoopbackTransport } from './loopback-transport.ts';
 
 Object.defineProperty(globalThis, 'avatarStudio', {

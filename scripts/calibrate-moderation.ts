@@ -1,20 +1,20 @@
 /**
  * Reproduces POLICY.md's table: every nsfwjs model on real safe photos, argmax vs this policy.
- *   node --import tsx main/moderation/calibrate.ts
+ *   node --import tsx scripts/calibrate-moderation.ts
  * Slow on purpose (InceptionV3 takes minutes on 2 cores); not part of the test suite.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadModerator } from './classifier.ts';
+import { loadModerator } from '../main/moderation/classifier.ts';
 import {
   NSFW_CLASSES,
   decide,
   type ModerationTarget,
   type NsfwModelName,
   type NsfwScores,
-} from './policy.ts';
+} from '../main/moderation/policy.ts';
 
 const photos = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../e2e/photos');
 const faceApiDemo = path.join(

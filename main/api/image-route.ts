@@ -2,7 +2,7 @@
  * Images travel by id, never as paths: both hosts serve `/image/<kind>/<id>` (the loopback host
  * over HTTP, Electron over app://). Imports nothing of Node: the shim and the preload use it too.
  */
-import type { ImageRef } from '../api/contract.ts';
+import type { ImageRef } from './contract.ts';
 
 export function imagePath(ref: ImageRef): string {
   return `/image/${ref.kind}/${encodeURIComponent(ref.id)}`;

@@ -4,10 +4,10 @@
  * page's credential is the HttpOnly cookie the host set on the first load, so nothing here (or
  * in the page) ever handles the secret.
  */
-import type { Transport } from '../../api/bridge.ts';
-import { ApiError, type ApiErrorShape, type ApiEvents } from '../../api/contract.ts';
-import { decodeJson, encodeJson } from '../codec.ts';
-import { imagePath } from '../image-route.ts';
+import type { Transport } from '../api/bridge.ts';
+import { ApiError, type ApiErrorShape, type ApiEvents } from '../api/contract.ts';
+import { decodeJson, encodeJson } from '../api/codec.ts';
+import { imagePath } from '../api/image-route.ts';
 import { describePicked, pickFiles, sendFiles } from './model-upload.ts';
 
 export function createLoopbackTransport(): Transport {

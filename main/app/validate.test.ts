@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ApiError, type ApiHandlers, type ApiMethod } from './contract.ts';
+import { ApiError, type ApiHandlers, type ApiMethod } from '../api/contract.ts';
 import {
   handleRequest,
   isModelUploadPath,

@@ -14,11 +14,11 @@ import {
   type ApiMethod,
   type ImageRef,
   type Params,
-} from './contract.ts';
-import { fieldName } from './fields.ts';
-import { API, imageRef, uploadTarget } from './schema.ts';
+} from '../api/contract.ts';
+import { fieldName } from '../api/fields.ts';
+import { API, imageRef, uploadTarget } from '../api/schema.ts';
 
-export { DOOR_LIMITS, isModelUploadPath } from './door-limits.ts';
+export { DOOR_LIMITS, isModelUploadPath } from '../api/door-limits.ts';
 
 /** A request that passed the door: its method and its params agree. */
 export type ValidRequest = { [M in ApiMethod]: { method: M; params: Params<M> } }[ApiMethod];

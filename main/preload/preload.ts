@@ -6,8 +6,8 @@
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import { createBridge, type Transport } from '../api/bridge.ts';
 import type { ApiEvents, Outcome } from '../api/contract.ts';
-import { imagePath } from '../host/image-route.ts';
-import { APP_ORIGIN, EVENT_CHANNEL } from './app-origin.ts';
+import { imagePath } from '../api/image-route.ts';
+import { APP_ORIGIN, EVENT_CHANNEL } from '../api/app-origin.ts';
 
 const transport: Transport = {
   async invoke(method, params) {

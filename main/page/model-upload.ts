@@ -10,9 +10,9 @@ import {
   MODEL_UPLOAD_EXTENSIONS,
   type ModelPick,
   type ModelUpload,
-} from '../../api/contract.ts';
-import { isModelUploadPath } from '../../api/door-limits.ts';
-import { uploadPath } from '../upload-route.ts';
+} from '../api/contract.ts';
+import { isModelUploadPath } from '../api/door-limits.ts';
+import { uploadPath } from '../api/upload-route.ts';
 
 /**
  * The little of the DOM used here, declared for this file alone: main/ compiles against Node's
