@@ -12,6 +12,7 @@ import {
   SCHEDULER_NAMES,
   type SchedulerName,
 } from '../engine/schedulers/scheduler.ts';
+import { customTimestepsFault } from '../engine/schedulers/timesteps.ts';
 import { isModelId } from '../models/model-id.ts';
 import { StyleError } from './errors.ts';
 import {
@@ -79,17 +80,7 @@ function exact<S extends z.ZodRawShape, R>(
 
 const SETTING_FIELDS = ['strength', 'steps', 'timesteps', 'guidance', 'scheduler'];
 /** Every family's scheduler config trains on 1000 timesteps. */
-const LAST_TIMESTEP = 999;
-
-function isFalling(timesteps: readonly unknown[]): boolean {
-  return timesteps.every(
-    (t, i) =>
-      Number.isInteger(t) &&
-      (t as number) >= 0 &&
-      (t as number) <= LAST_TIMESTEP &&
-      (i === 0 || (t as number) < (timesteps[i - 1] as number)),
-  );
-}
+const TRAIN_TIMESTEPS = 1000;
 
 /** How a style runs on one family, with the engine's own rules (timesteps.ts, lcm.ts) checked now. */
 function familySettings(family: ModelFamily) {
@@ -104,9 +95,14 @@ function familySettings(family: ModelFamily) {
         (v) => `must be an integer of at least 1, got ${shown(v)}`,
       ).optional(),
       timesteps: checked<number[]>(
-        (v) => Array.isArray(v) && v.length > 0 && isFalling(v),
         (v) =>
-          `must be a non-empty list of whole timesteps from 0 to ${LAST_TIMESTEP}, highest first, got ${shown(v)}`,
+          Array.isArray(v) &&
+          v.every(Number.isInteger) &&
+          customTimestepsFault(v, TRAIN_TIMESTEPS) === undefined,
+        (v) =>
+          Array.isArray(v) && v.every(Number.isInteger)
+            ? `${customTimestepsFault(v, TRAIN_TIMESTEPS)}, got ${shown(v)}`
+            : `must be a list of whole timesteps, got ${shown(v)}`,
       ).optional(),
       guidance: checked<number>(
         (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0,

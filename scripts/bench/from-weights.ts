@@ -23,7 +23,7 @@ import { DEFAULT_SEED } from '../fixtures/variants.ts';
 import type { GraphBuilder, ExternalData } from '../../main/graphs/onnx-graph.ts';
 import type { BuildResult, FromWeightsTask, UnetCallResult } from './from-weights-child.ts';
 import type { Row } from './report.ts';
-import type { Summary } from './stats.ts';
+import { single } from './stats.ts';
 
 const CHILD = fileURLToPath(new URL('./from-weights-child.ts', import.meta.url));
 const run = promisify(execFile);
@@ -118,7 +118,6 @@ export async function measureFromWeights(options: FromWeightsOptions): Promise<F
 
 export function fromWeightsRows(r: FromWeightsResult): Row[] {
   const part = '6 from weights';
-  const single = (value: number): Summary => ({ median: value, min: value, max: value, n: 1 });
   const rows: Row[] = [
     {
       part,

@@ -16,7 +16,7 @@ import { fullSizeModel } from '../fixtures/full-size.ts';
 import type { Row } from './report.ts';
 import type { ShapeConfig, ShapeResult } from './shapes-child.ts';
 import { measureShape } from './shapes.ts';
-import type { Summary } from './stats.ts';
+import { single } from './stats.ts';
 
 export interface LeversOptions {
   size: number;
@@ -80,7 +80,6 @@ async function callsPerStyle(): Promise<LeversResult['calls']> {
 
 export function leversRows(r: LeversResult): Row[] {
   const part = '11 levers';
-  const single = (n: number): Summary => ({ median: n, min: n, max: n, n: 1 });
   const avatar = (what: string, result: ShapeResult, against?: ShapeResult): Row => ({
     part,
     what: `${what}, ${result.size}px: per avatar (engine)`,

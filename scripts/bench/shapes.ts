@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { fullSizeModel } from '../fixtures/full-size.ts';
 import type { Row } from './report.ts';
 import type { ShapeConfig, ShapeResult } from './shapes-child.ts';
-import type { Summary } from './stats.ts';
+import { single, type Summary } from './stats.ts';
 
 const CHILD = fileURLToPath(new URL('./shapes-child.ts', import.meta.url));
 const run = promisify(execFile);
@@ -80,7 +80,6 @@ export function runCompute(r: ShapeResult, perAvatar: Summary): number {
 
 export function shapesRows(s: ShapesResult): Row[] {
   const part = `3 shapes${s.scale === 1 ? '' : ` x${s.scale}`}`;
-  const single = (ms: number, n: number): Summary => ({ median: ms, min: ms, max: ms, n });
   const rows: Row[] = [];
   for (const r of s.configs) {
     const what = `${r.label}, ${r.size}px`;

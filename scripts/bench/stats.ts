@@ -21,3 +21,8 @@ export async function timeMs(fn: () => Promise<unknown>): Promise<number> {
   await fn();
   return performance.now() - started;
 }
+
+/** One figure measured once (a load, a peak, a count), as a Summary a table can print. */
+export function single(value: number, n = 1): Summary {
+  return { median: value, min: value, max: value, n };
+}

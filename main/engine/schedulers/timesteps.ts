@@ -19,22 +19,29 @@ export function checkInferenceArgs(
 }
 
 /**
- * A custom schedule must run downhill through the model's training timesteps: diffusers would
- * interpolate σ past either end, or step back up, without a word.
+ * Why a custom schedule cannot run, or undefined: it must run downhill through the model's
+ * training timesteps; diffusers would interpolate σ past either end, or step back up, without a
+ * word. The style catalogue checks its lists with this too, before any model is loaded.
  */
+export function customTimestepsFault(
+  timesteps: readonly number[],
+  numTrainTimesteps: number,
+): string | undefined {
+  const last = numTrainTimesteps - 1;
+  return timesteps.length === 0
+    ? 'is empty'
+    : timesteps.some((t) => !(Number.isFinite(t) && t >= 0 && t <= last))
+      ? `must lie from 0 to ${last} (the model's training timesteps)`
+      : timesteps.some((t, i) => i > 0 && t >= timesteps[i - 1]!)
+        ? 'must fall strictly, highest first'
+        : undefined;
+}
+
 export function checkCustomTimesteps(
   timesteps: readonly number[],
   numTrainTimesteps: number,
 ): void {
-  const last = numTrainTimesteps - 1;
-  const fault =
-    timesteps.length === 0
-      ? 'is empty'
-      : timesteps.some((t) => !(Number.isFinite(t) && t >= 0 && t <= last))
-        ? `must lie from 0 to ${last} (the model's training timesteps)`
-        : timesteps.some((t, i) => i > 0 && t >= timesteps[i - 1]!)
-          ? 'must fall strictly, highest first'
-          : undefined;
+  const fault = customTimestepsFault(timesteps, numTrainTimesteps);
   if (fault) {
     throw new EngineError('BAD_ARGUMENT', `timesteps [${timesteps.join(', ')}] ${fault}`);
   }
