@@ -14,7 +14,7 @@ export interface BuildOptions {
   readonly external?: ExternalData;
   /**
    * LoRA branches (main/lora/types.ts) on the layers LoRAs train: the UNet's blocks and the text
-   * encoder's layers. Default true; fed zeros of rank 1, a branch costs next to nothing.
+   * encoder's layers. Default true; at rank 0 an If skips a branch, which then costs nothing.
    */
   readonly lora?: boolean;
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
+import { loraRankDim } from '../lora/types.ts';
 import { SafetensorsFile } from '../weights/safetensors.ts';
 import { int8Weights } from '../models/int8-kernel.ts';
 import type { BuildOptions } from './build-options.ts';
@@ -99,8 +100,8 @@ describe('buildTextEncoder', () => {
     const q = 'encoder.layers.0.self_attn.q_proj';
     assert.equal(lora.length, 2 * 6 * config.num_hidden_layers);
     assert.deepEqual(lora.slice(0, 2), [
-      [`lora.${q}.down`, 'float32', [`${q}.rank`, 64]],
-      [`lora.${q}.up`, 'float32', [64, `${q}.rank`]],
+      [`lora.${q}.down`, 'float32', [loraRankDim(q), 64]],
+      [`lora.${q}.up`, 'float32', [64, loraRankDim(q)]],
     ]);
     assert.deepEqual(meta(session.outputMetadata), [
       ['last_hidden_state', 'float32', ['batch_size', 'sequence_length', 64]],

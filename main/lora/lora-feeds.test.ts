@@ -32,7 +32,7 @@ function lora(
   return resolveLora(readLora(file), targets);
 }
 
-test('with no LoRA every branch is fed rank 1 of zeros, in its layout', () => {
+test('with no LoRA, a graph that runs every branch is fed rank 1 of zeros, in its layout', () => {
   const feeds = loraFeeds(targets, []);
   assert.equal(feeds.size, 2 * targets.length);
   const dims = (module: string) => {
@@ -53,6 +53,36 @@ test('with no LoRA every branch is fed rank 1 of zeros, in its layout', () => {
   assert.deepEqual(dims('down_blocks.0.attentions.0.proj_in'), [
     [1, 32, 1, 1],
     [32, 1, 1, 1],
+  ]);
+});
+
+test("a graph that skips empty branches is fed rank 0 where no LoRA applies, the LoRA's rank where one does", (t) => {
+  const skipping = targets.map((target) => ({ ...target, skipsRankZero: true }));
+  const applied = lora(t, 1, 2, [[TO_Q, 2, [32], [32]]]);
+  const ranks = (feeds: ReturnType<typeof loraFeeds>) =>
+    [TO_Q, CONV].map((module) => {
+      const names = loraInputNames(module);
+      return [feeds.get(names.down)!.dims, feeds.get(names.up)!.dims];
+    });
+  assert.deepEqual(ranks(loraFeeds(skipping, [])), [
+    [
+      [0, 32],
+      [32, 0],
+    ],
+    [
+      [0, 32, 3, 3],
+      [32, 0, 1, 1],
+    ],
+  ]);
+  assert.deepEqual(ranks(loraFeeds(skipping, [{ lora: applied, scale: 1 }])), [
+    [
+      [2, 32],
+      [32, 2],
+    ],
+    [
+      [0, 32, 3, 3],
+      [32, 0, 1, 1],
+    ],
   ]);
 });
 

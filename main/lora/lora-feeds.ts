@@ -8,9 +8,9 @@ import { loraBranchDims, loraInputNames, type LoraTarget, type LoraTensor } from
 
 /**
  * Both inputs of every target, by input name: the applied layers stacked along the rank axis, each
- * `up` times scale · alpha / rank; a rank-1 branch of zeros where none applies (onnxruntime leaves
- * the output of an empty inner dimension unwritten, so never rank 0). A scale of 0 applies
- * nothing, so the graph gives the base model's numbers exactly.
+ * `up` times scale · alpha / rank; where none applies, rank 0, or rank 1 of zeros for a graph that
+ * does not skip an empty branch (types.ts). A scale of 0 applies nothing, so the graph gives the
+ * base model's numbers exactly.
  */
 export function loraFeeds(
   targets: readonly LoraTarget[],
@@ -33,7 +33,7 @@ export function loraFeeds(
   for (const target of targets) {
     const stacked = onModule.get(`${target.component}:${target.module}`) ?? [];
     const rank = Math.max(
-      1,
+      target.skipsRankZero ? 0 : 1,
       stacked.reduce((sum, { layer }) => sum + layer.rank, 0),
     );
     const dims = loraBranchDims(target, rank);

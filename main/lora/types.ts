@@ -1,7 +1,8 @@
 /**
  * LoRA as the engine applies it: every LoRA-able layer of a built graph carries a low-rank branch
- * whose two matrices are graph inputs, y = W·x + up·(down·x), fed per call (a rank-1 zero branch when
- * no LoRA touches the layer: onnxruntime leaves the output of an empty inner dimension unwritten). Switching styles is then a change of feeds, never a session reload.
+ * whose two matrices are graph inputs, y = W·x + up·(down·x), fed per call. A layer no LoRA touches
+ * is fed rank 0, which the graph's If skips. Switching styles is then a change of feeds, never a
+ * session reload.
  */
 
 /** The graph a layer belongs to: the UNet or the text encoder, in this order. */
@@ -25,6 +26,20 @@ export interface LoraTarget {
   outFeatures: number;
   /** The convolution's kernel size (1 for a linear layer). */
   kernel: number;
+  /**
+   * The graph skips the branch at rank 0 (loraRankDim). Without, as in graphs built before it
+   * did, every branch runs, and one no LoRA touches is fed rank 1 of zeros: onnxruntime leaves
+   * the output of an empty inner dimension unwritten.
+   */
+  skipsRankZero?: boolean;
+}
+
+/**
+ * The name of a branch's rank axis in the graphs the builder writes (main/graphs/layers.ts), which
+ * skip the branch at rank 0; graphs built before named it `<module>.rank` and ran it always.
+ */
+export function loraRankDim(module: string): string {
+  return `${module}.rank_or_0`;
 }
 
 /**

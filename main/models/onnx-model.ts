@@ -33,7 +33,7 @@ export async function readOnnx(file: string, displayName: string): Promise<Model
 /** int8 when the graph runs integer ops; else fp16 when most float weights are half; else fp32. */
 export function precisionOf(model: ModelProto): Precision {
   const graph = model.graph as GraphProto | null;
-  if (graph?.node.some((n) => QUANTIZED_OPS.has(n.opType ?? ''))) return 'int8';
+  if (graph && nodesOf(graph).some((n) => QUANTIZED_OPS.has(n.opType ?? ''))) return 'int8';
   let half = 0;
   let single = 0;
   for (const tensor of graph?.initializer ?? []) {
@@ -45,3 +45,19 @@ export function precisionOf(model: ModelProto): Precision {
 
 export type ITensorProto = onnxProto.onnx.ITensorProto;
 export type INodeProto = onnxProto.onnx.INodeProto;
+export type IGraphProto = onnxProto.onnx.IGraphProto;
+
+/**
+ * A graph's nodes and, after each, those of its subgraphs (If, Loop, Scan bodies), at any depth:
+ * built graphs keep their LoRA-slotted layers inside If arms (main/graphs/layers.ts).
+ */
+export function nodesOf(graph: IGraphProto): INodeProto[] {
+  const all: INodeProto[] = [];
+  for (const node of graph.node ?? []) {
+    all.push(node);
+    for (const a of node.attribute ?? []) {
+      for (const sub of [a.g, ...(a.graphs ?? [])]) if (sub) all.push(...nodesOf(sub));
+    }
+  }
+  return all;
+}

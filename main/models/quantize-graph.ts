@@ -5,12 +5,14 @@
  *   MatMul(A, W)   → MatMulInteger(A_q, W_int8, A_zp, 0) → Cast(float) → Mul(A_scale · W_scale)
  *   Conv(X, W, b)  → ConvInteger(X_q, W_uint8, X_zp, W_zp) → Cast → Mul(X_scale · W_scale) → Add(b)
  * MatMul weights are symmetric int8; Conv weights uint8, the only type ORT's CPU ConvInteger takes.
+ * Subgraphs are rewritten too: a built graph's LoRA-slotted layers sit inside If arms.
  */
 import { ModelError } from './errors.ts';
 import { ExternalDataReader } from './external-data.ts';
 import { int8Weights, type Int8Weights } from './int8-kernel.ts';
 import {
   DataType,
+  nodesOf,
   onnx,
   type GraphProto,
   type INodeProto,
@@ -77,6 +79,40 @@ export function quantizeUint8(w: Float32Array): Quantized {
 }
 
 /**
+ * One DynamicQuantizeLinear per activation and graph scope, shared by its readers there (K and
+ * V read one context). A subgraph sees what its outer graph quantized before it, never the
+ * reverse; its own are suffixed so sibling arms do not define one name twice.
+ */
+class Scope {
+  private readonly quantized = new Map<string, [string, string, string]>();
+  readonly nodes: INodeProto[] = [];
+  constructor(
+    private readonly suffix: string,
+    private readonly outer?: Scope,
+  ) {}
+
+  find(input: string): [string, string, string] | undefined {
+    return this.quantized.get(input) ?? this.outer?.find(input);
+  }
+
+  quantizeInput(input: string): [string, string, string] {
+    let q = this.find(input);
+    if (!q) {
+      const name = `${input}${this.suffix}`;
+      q = [`${name}_quantized`, `${name}_scale`, `${name}_zero_point`];
+      this.nodes.push({
+        name: `${name}_QuantizeLinear`,
+        opType: 'DynamicQuantizeLinear',
+        input: [input],
+        output: q,
+      });
+      this.quantized.set(input, q);
+    }
+    return q;
+  }
+}
+
+/**
  * Quantizes `model` in place. Weights stored as external data (model.onnx_data, weights.pb) are
  * read from `dir` and written inline: the int8 graph is a quarter of the size and fits in one file.
  * fp16 weights are refused: upcast them first (upcast-fp16.ts).
@@ -105,12 +141,10 @@ export async function quantizeModel(
     const initializers = new Map(graph.initializer.map((t) => [t.name, t]));
     // Readers left per weight: once all were rewritten, its float bytes can be let go at once.
     const readers = new Map<string, number>();
-    for (const node of graph.node) {
+    for (const node of nodesOf(graph)) {
       for (const input of node.input ?? []) readers.set(input, (readers.get(input) ?? 0) + 1);
     }
     const added: ITensorProto[] = [];
-    const nodes: INodeProto[] = [];
-    const quantizedInputs = new Map<string, [string, string, string]>();
     const quantizedWeights = new Map<string, [string, string, string]>();
     const stats: QuantizeStats = { matMuls: 0, convs: 0 };
 
@@ -119,21 +153,7 @@ export async function quantizeModel(
       added.push({ name, dataType, dims, rawData });
       return name;
     };
-    // One DynamicQuantizeLinear per activation, shared by its readers (K and V read one context).
-    const quantizeInput = (input: string): [string, string, string] => {
-      let q = quantizedInputs.get(input);
-      if (!q) {
-        q = [`${input}_quantized`, `${input}_scale`, `${input}_zero_point`];
-        nodes.push({
-          name: `${input}_QuantizeLinear`,
-          opType: 'DynamicQuantizeLinear',
-          input: [input],
-          output: q,
-        });
-        quantizedInputs.set(input, q);
-      }
-      return q;
-    };
+    let scopes = 0;
     const quantizeWeight = async (tensor: ITensorProto, kind: 'int8' | 'uint8') => {
       const name = tensor.name!;
       let q = quantizedWeights.get(name);
@@ -158,7 +178,13 @@ export async function quantizeModel(
       return q;
     };
     /** int32 accumulator → float × (input scale · weight scale), written to `output`. */
-    const dequantize = (acc: string, inputScale: string, weightScale: string, output: string) => {
+    const dequantize = (
+      nodes: INodeProto[],
+      acc: string,
+      inputScale: string,
+      weightScale: string,
+      output: string,
+    ) => {
       nodes.push(
         {
           name: `${acc}_cast`,
@@ -190,59 +216,71 @@ export async function quantizeModel(
         : undefined;
     };
 
-    for (const node of graph.node) {
-      const [x, w, bias] = node.input ?? [];
-      const output = node.output![0]!;
-      const isActivation = x !== undefined && !initializers.has(x);
-      const matMulWeight = node.opType === 'MatMul' ? floatWeight(w, 2) : undefined;
-      const convWeight = node.opType === 'Conv' ? floatWeight(w, 4) : undefined;
-      const convBias = bias ? floatWeight(bias, 1) : undefined;
-      if (isActivation && matMulWeight) {
-        const [xq, xScale, xZero] = quantizeInput(x);
-        const [wq, wScale, wZero] = await quantizeWeight(matMulWeight, 'int8');
-        const acc = `${output}_MatMulInteger`;
-        nodes.push({
-          name: acc,
-          opType: 'MatMulInteger',
-          input: [xq, wq, xZero, wZero],
-          output: [acc],
-        });
-        dequantize(acc, xScale, wScale, output);
-        stats.matMuls++;
-      } else if (isActivation && convWeight && (!bias || convBias)) {
-        const [xq, xScale, xZero] = quantizeInput(x);
-        const [wq, wScale, wZero] = await quantizeWeight(convWeight, 'uint8');
-        const acc = `${output}_ConvInteger`;
-        nodes.push({
-          name: acc,
-          opType: 'ConvInteger',
-          input: [xq, wq, xZero, wZero],
-          output: [acc],
-          attribute: node.attribute,
-        });
-        if (convBias) {
-          dequantize(acc, xScale, wScale, `${acc}_unbiased`);
-          // [C] → [C, 1, 1]: Conv adds its bias per channel; Add must broadcast over H and W.
-          const channels = Number(convWeight.dims![0]);
-          const values = await external.floatsOf(convBias);
-          const reshaped = constant(`${bias}_reshaped`, DataType.FLOAT, [channels, 1, 1], values);
+    const rewrite = async (list: readonly INodeProto[], scope: Scope): Promise<INodeProto[]> => {
+      const nodes = scope.nodes;
+      for (const node of list) {
+        const [x, w, bias] = node.input ?? [];
+        const output = node.output![0]!;
+        const isActivation = x !== undefined && !initializers.has(x);
+        const matMulWeight = node.opType === 'MatMul' ? floatWeight(w, 2) : undefined;
+        const convWeight = node.opType === 'Conv' ? floatWeight(w, 4) : undefined;
+        const convBias = bias ? floatWeight(bias, 1) : undefined;
+        if (isActivation && matMulWeight) {
+          const [xq, xScale, xZero] = scope.quantizeInput(x);
+          const [wq, wScale, wZero] = await quantizeWeight(matMulWeight, 'int8');
+          const acc = `${output}_MatMulInteger`;
           nodes.push({
-            name: `${acc}_bias`,
-            opType: 'Add',
-            input: [`${acc}_unbiased`, reshaped],
-            output: [output],
+            name: acc,
+            opType: 'MatMulInteger',
+            input: [xq, wq, xZero, wZero],
+            output: [acc],
           });
+          dequantize(nodes, acc, xScale, wScale, output);
+          stats.matMuls++;
+        } else if (isActivation && convWeight && (!bias || convBias)) {
+          const [xq, xScale, xZero] = scope.quantizeInput(x);
+          const [wq, wScale, wZero] = await quantizeWeight(convWeight, 'uint8');
+          const acc = `${output}_ConvInteger`;
+          nodes.push({
+            name: acc,
+            opType: 'ConvInteger',
+            input: [xq, wq, xZero, wZero],
+            output: [acc],
+            attribute: node.attribute,
+          });
+          if (convBias) {
+            dequantize(nodes, acc, xScale, wScale, `${acc}_unbiased`);
+            // [C] → [C, 1, 1]: Conv adds its bias per channel; Add must broadcast over H and W.
+            const channels = Number(convWeight.dims![0]);
+            const values = await external.floatsOf(convBias);
+            const reshaped = constant(`${bias}_reshaped`, DataType.FLOAT, [channels, 1, 1], values);
+            nodes.push({
+              name: `${acc}_bias`,
+              opType: 'Add',
+              input: [`${acc}_unbiased`, reshaped],
+              output: [output],
+            });
+          } else {
+            dequantize(nodes, acc, xScale, wScale, output);
+          }
+          stats.convs++;
         } else {
-          dequantize(acc, xScale, wScale, output);
+          for (const a of node.attribute ?? []) {
+            for (const sub of [a.g, ...(a.graphs ?? [])]) {
+              if (!sub) continue;
+              const inner = await rewrite(sub.node ?? [], new Scope(`_s${++scopes}`, scope));
+              sub.node = inner.map((n) => onnx.NodeProto.create(n));
+            }
+          }
+          nodes.push(node);
         }
-        stats.convs++;
-      } else {
-        nodes.push(node);
       }
-    }
+      return nodes;
+    };
+    const nodes = await rewrite(graph.node, new Scope(''));
 
     // Float weights no node reads any more are dropped: they would double the file for nothing.
-    const used = new Set(nodes.flatMap((n) => n.input ?? []));
+    const used = new Set(nodesOf({ node: nodes }).flatMap((n) => n.input ?? []));
     for (const output of graph.output) used.add(output.name!);
     const kept = graph.initializer.filter((t) => used.has(t.name!));
     for (const tensor of kept) await external.inline(tensor);

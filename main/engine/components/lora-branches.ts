@@ -3,6 +3,7 @@ import { loraFeeds } from '../../lora/lora-feeds.ts';
 import {
   LORA_INPUT_PREFIX,
   loraInputNames,
+  loraRankDim,
   type LoraComponent,
   type LoraTarget,
   type LoraTensor,
@@ -15,7 +16,7 @@ const DOWN_SUFFIX = '.down';
 
 /**
  * A component's LoRA branches as its session declares them (main/lora/types.ts), and what they
- * are fed now: zeros, the base model, until a LoRA set is chosen. A graph from an
+ * are fed now: empty branches, the base model, until a LoRA set is chosen. A graph from an
  * ONNX export has none, and takes no LoRA.
  */
 export class LoraBranches {
@@ -102,5 +103,13 @@ function targetOf(
   ) {
     return fail(`have shapes [${d.shape.join(', ')}] and [${u.shape.join(', ')}]`);
   }
-  return { component, module, kind: conv ? 'conv' : 'linear', inFeatures, outFeatures, kernel };
+  return {
+    component,
+    module,
+    kind: conv ? 'conv' : 'linear',
+    inFeatures,
+    outFeatures,
+    kernel,
+    skipsRankZero: d.shape[0] === loraRankDim(module),
+  };
 }
