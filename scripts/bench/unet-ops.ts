@@ -314,17 +314,20 @@ async function measureUnetCalls(reps: number): Promise<OpCase> {
     await quantizeModel(model, join(fp32, '..'), 'fp32 UNet');
     const requantized = join(dir, 'model.onnx');
     await writeFile(requantized, onnx.ModelProto.encode(model).finish());
+    // Rank 0 is how the engine runs a layer no LoRA touches: its If skips the branch. Rank 1 of
+    // zeros runs every branch, as graphs built before the If were run.
     const files = [
-      { label: 'fp32 (built)', file: fp32 },
-      { label: 'int8 ConvInteger (models quantize of the fp32)', file: requantized },
-      { label: 'int8 patches + MatMulInteger (built)', file: built },
+      { label: 'fp32 (built)', file: fp32, rank: 0 },
+      { label: 'int8 ConvInteger (models quantize of the fp32)', file: requantized, rank: 0 },
+      { label: 'int8 patches + MatMulInteger (built)', file: built, rank: 0 },
+      { label: 'int8 built, every LoRA branch run on rank-1 zeros', file: built, rank: 1 },
     ];
     // One session at a time: the fp32 UNet alone holds 3.5 GB.
     const outputs: Float32Array[] = [];
     const samples: number[][] = [];
-    for (const { file } of files) {
+    for (const { file, rank } of files) {
       const session = await createSession(file);
-      const feeds = unetFeeds(session);
+      const feeds = unetFeeds(session, rank);
       outputs.push((await session.run(feeds)).out_sample!.data as Float32Array);
       const times: number[] = [];
       for (let r = 0; r < reps; r++) times.push(await timeMs(() => session.run(feeds)));
@@ -342,8 +345,8 @@ async function measureUnetCalls(reps: number): Promise<OpCase> {
   }
 }
 
-/** The UNet's inputs at 512 px: noise, t = 499, a text context, and rank-1 zero LoRA branches. */
-function unetFeeds(session: InferenceSession): Record<string, Tensor> {
+/** The UNet's inputs at 512 px: noise, t = 499, a text context, and LoRA branches of zeros. */
+function unetFeeds(session: InferenceSession, loraRank: number): Record<string, Tensor> {
   const feeds: Record<string, Tensor> = {};
   for (const [i, name] of session.inputNames.entries()) {
     const meta = session.inputMetadata[i]!;
@@ -351,9 +354,9 @@ function unetFeeds(session: InferenceSession): Record<string, Tensor> {
     if (name === 'sample') feeds[name] = randomTensor([1, 4, 64, 64], 3);
     else if (name === 'encoder_hidden_states') feeds[name] = randomTensor([1, 77, 1024], 4);
     else {
-      const shape = meta.shape.map((d) => (typeof d === 'number' ? d : 1));
+      const shape = meta.shape.map((d) => (typeof d === 'number' ? d : loraRank));
       const n = shape.reduce((a, b) => a * b, 1);
-      // The timestep in whatever dtype the export declares; LoRA branches as zeros of rank 1.
+      // The timestep in whatever dtype the export declares; LoRA branches as zeros of loraRank.
       const fill = name === 'timestep' ? 499 : 0;
       feeds[name] =
         meta.type === 'int64'
