@@ -18,6 +18,7 @@ import { defaultIntraOpThreads } from '../../main/engine/onnx/threads.ts';
 import { FullBlocks } from '../../main/graphs/full-blocks.ts';
 import { GraphBuilder, type Value } from '../../main/graphs/onnx-graph.ts';
 import { int8Weights, type Int8Weights } from '../../main/models/int8-kernel.ts';
+import { LORA_INPUT_PREFIX } from '../../main/lora/types.ts';
 import { onnx } from '../../main/models/onnx-model.ts';
 import { quantizeModel } from '../../main/models/quantize-graph.ts';
 import { relativeL2 } from '../../main/models/quantize.ts';
@@ -354,9 +355,10 @@ function unetFeeds(session: InferenceSession, loraRank: number): Record<string, 
     if (name === 'sample') feeds[name] = randomTensor([1, 4, 64, 64], 3);
     else if (name === 'encoder_hidden_states') feeds[name] = randomTensor([1, 77, 1024], 4);
     else {
-      const shape = meta.shape.map((d) => (typeof d === 'number' ? d : loraRank));
+      const free = name.startsWith(LORA_INPUT_PREFIX) ? loraRank : 1;
+      const shape = meta.shape.map((d) => (typeof d === 'number' ? d : free));
       const n = shape.reduce((a, b) => a * b, 1);
-      // The timestep in whatever dtype the export declares; LoRA branches as zeros of loraRank.
+      // The timestep in whatever dtype the export declares, batch 1; LoRA branches as zeros.
       const fill = name === 'timestep' ? 499 : 0;
       feeds[name] =
         meta.type === 'int64'
