@@ -52,12 +52,10 @@ export type IGraphProto = onnxProto.onnx.IGraphProto;
  * built graphs keep their LoRA-slotted layers inside If arms (main/graphs/layers.ts).
  */
 export function nodesOf(graph: IGraphProto): INodeProto[] {
-  const all: INodeProto[] = [];
-  for (const node of graph.node ?? []) {
-    all.push(node);
-    for (const a of node.attribute ?? []) {
-      for (const sub of [a.g, ...(a.graphs ?? [])]) if (sub) all.push(...nodesOf(sub));
-    }
-  }
-  return all;
+  return (graph.node ?? []).flatMap((node) => [node, ...subgraphsOf(node).flatMap(nodesOf)]);
+}
+
+/** The graphs a node's attributes hold: an If's two arms, a Loop's or Scan's body. */
+export function subgraphsOf(node: INodeProto): IGraphProto[] {
+  return (node.attribute ?? []).flatMap((a) => (a.g ? [a.g] : []).concat(a.graphs ?? []));
 }

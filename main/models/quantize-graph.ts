@@ -14,6 +14,7 @@ import {
   DataType,
   nodesOf,
   onnx,
+  subgraphsOf,
   type GraphProto,
   type INodeProto,
   type ITensorProto,
@@ -265,12 +266,9 @@ export async function quantizeModel(
           }
           stats.convs++;
         } else {
-          for (const a of node.attribute ?? []) {
-            for (const sub of [a.g, ...(a.graphs ?? [])]) {
-              if (!sub) continue;
-              const inner = await rewrite(sub.node ?? [], new Scope(`_s${++scopes}`, scope));
-              sub.node = inner.map((n) => onnx.NodeProto.create(n));
-            }
+          for (const sub of subgraphsOf(node)) {
+            const inner = await rewrite(sub.node ?? [], new Scope(`_s${++scopes}`, scope));
+            sub.node = inner.map((n) => onnx.NodeProto.create(n));
           }
           nodes.push(node);
         }
